@@ -1,0 +1,25 @@
+namespace LiveStream.Abstractions.Mentees;
+
+/// <summary>A mentee: profile, the mentors they follow, and their push devices. Keyed by mentee id.</summary>
+[Alias("livestream.mentee")]
+public interface IMenteeGrain : IGrainWithStringKey
+{
+    [Alias("get")]
+    Task<MenteeView?> GetAsync();
+
+    [Alias("upsert-profile")]
+    Task<MenteeProfile> UpsertProfileAsync(string displayName);
+
+    /// <summary>Idempotent. The follower edge is stored outside this grain so a mentor's fan-out can page it.</summary>
+    /// <exception cref="DomainException">NotFound for an unknown mentee or mentor.</exception>
+    [Alias("follow")]
+    Task FollowAsync(string mentorId, CancellationToken cancellationToken = default);
+
+    /// <summary>Idempotent.</summary>
+    [Alias("unfollow")]
+    Task UnfollowAsync(string mentorId, CancellationToken cancellationToken = default);
+
+    /// <exception cref="DomainException">NotFound for an unknown mentee.</exception>
+    [Alias("register-device")]
+    Task<Device> RegisterDeviceAsync(string deviceId, PushPlatform platform, string token, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,49 @@
+namespace LiveStream.Abstractions.Sessions;
+
+[GenerateSerializer, Immutable]
+[Alias("livestream.schedule-session-command")]
+public sealed record ScheduleSessionCommand(
+    [property: Id(0)] string CourseId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] DateTimeOffset ScheduledStart);
+
+/// <summary>What a session grain is given when it is created; the mentor grain has validated it.</summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.session-definition")]
+public sealed record SessionDefinition(
+    [property: Id(0)] string LiveId,
+    [property: Id(1)] string MentorId,
+    [property: Id(2)] string CourseId,
+    [property: Id(3)] string Title,
+    [property: Id(4)] DateTimeOffset ScheduledStart);
+
+/// <summary>The full state of a session as clients see it.</summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.session-snapshot")]
+public sealed record SessionSnapshot(
+    [property: Id(0)] string LiveId,
+    [property: Id(1)] string MentorId,
+    [property: Id(2)] string CourseId,
+    [property: Id(3)] string Title,
+    [property: Id(4)] SessionState State,
+    [property: Id(5)] DateTimeOffset ScheduledStart,
+    [property: Id(6)] DateTimeOffset CreatedAt,
+    [property: Id(7)] DateTimeOffset? StartedAt,
+    [property: Id(8)] DateTimeOffset? EndedAt,
+    [property: Id(9)] string? PlaybackUrl,
+    [property: Id(10)] string? RecordingUrl,
+    [property: Id(11)] string? FailureReason)
+{
+    public SessionSummary ToSummary() => new(LiveId, CourseId, Title, State, ScheduledStart, CreatedAt);
+}
+
+/// <summary>One row of a mentor's session list.</summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.session-summary")]
+public sealed record SessionSummary(
+    [property: Id(0)] string LiveId,
+    [property: Id(1)] string CourseId,
+    [property: Id(2)] string Title,
+    [property: Id(3)] SessionState State,
+    [property: Id(4)] DateTimeOffset ScheduledStart,
+    [property: Id(5)] DateTimeOffset CreatedAt);
