@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what run.sh / test.sh need and is missing; stops with a clear message when something cannot be had.
+#   scripts/ensure-deps.sh run|test
+set -euo pipefail
+mode=${1:-run}
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+
+if ! have dotnet; then
+  echo "ensure-deps: the .NET 10 SDK (dotnet) is required and is not on PATH; install it from https://dot.net" >&2
+  exit 1
+fi
+if ! dotnet --list-sdks | grep -qE '^10\.'; then
+  echo "ensure-deps: a .NET 10 SDK is required; found: $(dotnet --list-sdks | tr '\n' ' ')" >&2
+  exit 1
+fi
+
+[ -x /usr/lib/postgresql/15/bin/initdb ] || have initdb || need_apt+=(postgresql-15)
+have psql || need_apt+=(postgresql-client-15)
+have ffmpeg || need_apt+=(ffmpeg)
+have ffprobe || need_apt+=(ffmpeg)
+if [ ! -x /usr/sbin/nginx ] && ! have nginx; then need_apt+=(nginx-light); fi
+if [ ! -e /usr/share/nginx/modules-available/mod-rtmp.conf ] && [ ! -e /usr/lib/nginx/modules/ngx_rtmp_module.so ]; then
+  need_apt+=(libnginx-mod-rtmp)
+fi
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "ensure-deps: missing Debian packages: ${need_apt[*]}; run as root or install them (apt-get install ${need_apt[*]})" >&2
+    exit 1
+  fi
+  echo "ensure-deps: installing ${need_apt[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # nginx must not start a default site on port 80 as a side effect of installing it.
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+if [ "$mode" = test ]; then
+  if ! have moto_server && [ ! -x "${HOME:-/root}/.pyenv/shims/moto_server" ] && [ ! -x /root/.pyenv/shims/moto_server ]; then
+    echo "ensure-deps: moto_server (the AWS emulator used by the tests) is missing; install it with: pip install 'moto[server]'" >&2
+    exit 1
+  fi
+fi

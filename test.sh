@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds and runs every test suite: grain tests on Orleans TestCluster, integration tests on a real
+# PostgreSQL, ffmpeg and the moto AWS emulator. Installs what is missing; fails loudly when it cannot.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+
+scripts/ensure-deps.sh test
+
+pg_dir="$root/.local/pg-test"
+pg_port=${LIVESTREAM_TEST_PG_PORT:-55433}
+if [ -z "${LIVESTREAM_TEST_POSTGRES:-}" ]; then
+  LIVESTREAM_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
+  export LIVESTREAM_TEST_POSTGRES
+  trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
+fi
+echo "test.sh: PostgreSQL for tests at $LIVESTREAM_TEST_POSTGRES"
+
+dotnet build LiveStream.sln -c Release -nologo -clp:ErrorsOnly
+
+results="$root/.local/test-results"
+rm -rf "$results"; mkdir -p "$results"
+status=0
+passed=0; failed=0; skipped=0
+for project in tests/*.Tests/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "test.sh: running $name"
+  log="$results/$name.log"
+  if ! dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log"; then
+    status=1
+  fi
+  # The summary line reads e.g. "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12".
+  line=$(grep -E "(Passed|Failed)! +- Failed: " "$log" | tail -1 || true)
+  if [ -z "$line" ]; then
+    echo "test.sh: $name produced no test summary" >&2; status=1; continue
+  fi
+  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
+  p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
+  s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+done
+
+if [ "$skipped" -ne 0 ]; then
+  echo "test.sh: $skipped test(s) were skipped; a skipped test is a failure here" >&2
+  status=1
+fi
+if [ $((passed + failed)) -eq 0 ]; then
+  echo "test.sh: no tests ran" >&2
+  status=1
+fi
+echo "tests: $passed passed, $failed failed"
+exit $status
