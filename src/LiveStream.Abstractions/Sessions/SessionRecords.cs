@@ -5,7 +5,8 @@ namespace LiveStream.Abstractions.Sessions;
 public sealed record ScheduleSessionCommand(
     [property: Id(0)] string CourseId,
     [property: Id(1)] string Title,
-    [property: Id(2)] DateTimeOffset ScheduledStart);
+    [property: Id(2)] DateTimeOffset ScheduledStart,
+    [property: Id(3)] string? IdempotencyKey = null);
 
 /// <summary>What a session grain is given when it is created; the mentor grain has validated it.</summary>
 [GenerateSerializer, Immutable]

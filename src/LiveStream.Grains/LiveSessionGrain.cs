@@ -1,0 +1,83 @@
+using LiveStream.Abstractions;
+using LiveStream.Abstractions.Mentors;
+using LiveStream.Abstractions.Sessions;
+using Microsoft.Extensions.Logging;
+
+namespace LiveStream.Grains;
+
+[GenerateSerializer]
+[Alias("livestream.live-session-state")]
+public sealed class LiveSessionState
+{
+    [Id(0)]
+    public SessionSnapshot? Session { get; set; }
+}
+
+public sealed class LiveSessionGrain(
+    [PersistentState("session", GrainStorage.Name)] IPersistentState<LiveSessionState> state,
+    TimeProvider clock,
+    ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain
+{
+    public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
+
+    public async Task<SessionSnapshot> ScheduleAsync(SessionDefinition definition)
+    {
+        if (definition.LiveId != this.GetPrimaryKeyString())
+        {
+            throw DomainException.Invalid("liveId", "The definition is for another session.");
+        }
+
+        if (state.State.Session is { } existing)
+        {
+            // A retried schedule (same idempotency key, same content) is answered with what exists.
+            return Defines(existing, definition)
+                ? existing
+                : throw DomainException.Conflict("A different session already exists with this id (idempotency key reused with other content).");
+        }
+
+        var session = new SessionSnapshot(
+            definition.LiveId, definition.MentorId, definition.CourseId, definition.Title, SessionState.Scheduled,
+            definition.ScheduledStart, clock.GetUtcNow(), StartedAt: null, EndedAt: null, PlaybackUrl: null, RecordingUrl: null, FailureReason: null);
+        state.State.Session = session;
+        await state.WriteStateAsync();
+        logger.LogInformation("Session {LiveId} of mentor {MentorId} scheduled for {ScheduledStart}", session.LiveId, session.MentorId, session.ScheduledStart);
+        return session;
+    }
+
+    public async Task<SessionSnapshot> CancelAsync()
+    {
+        var session = RequireSession();
+        if (session.State == SessionState.Cancelled)
+        {
+            return session;
+        }
+
+        return await TransitionAsync(session, SessionState.Cancelled, s => s with { EndedAt = clock.GetUtcNow() });
+    }
+
+    private async Task<SessionSnapshot> TransitionAsync(SessionSnapshot session, SessionState to, Func<SessionSnapshot, SessionSnapshot> apply)
+    {
+        if (!SessionLifecycle.CanTransition(session.State, to))
+        {
+            throw DomainException.Conflict($"A session that is {session.State.ToString().ToLowerInvariant()} cannot become {to.ToString().ToLowerInvariant()}.");
+        }
+
+        var next = apply(session with { State = to });
+        state.State.Session = next;
+        await state.WriteStateAsync();
+        logger.LogInformation("Session {LiveId} moved from {From} to {To}", next.LiveId, session.State, to);
+
+        // The mentor's index is a projection of this grain's state; this grain stays the source of truth.
+        await GrainFactory.GetGrain<IMentorGrain>(next.MentorId).RecordSessionChangeAsync(next.ToSummary());
+        return next;
+    }
+
+    private SessionSnapshot RequireSession() =>
+        state.State.Session ?? throw DomainException.NotFound("liveId", $"Session '{this.GetPrimaryKeyString()}' does not exist.");
+
+    private static bool Defines(SessionSnapshot session, SessionDefinition definition) =>
+        session.MentorId == definition.MentorId
+        && session.CourseId == definition.CourseId
+        && session.Title == definition.Title
+        && session.ScheduledStart == definition.ScheduledStart;
+}

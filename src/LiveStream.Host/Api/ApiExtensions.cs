@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LiveStream.Abstractions;
+using LiveStream.Host.Auth;
+using LiveStream.Host.Hosting;
+using Microsoft.AspNetCore.Http.Json;
+using Scalar.AspNetCore;
+
+namespace LiveStream.Host.Api;
+
+public sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>Serve <c>/openapi/v1.json</c> and the browsable reference at <c>/docs</c>.</summary>
+    public bool EnableDocs { get; set; }
+}
+
+public static class ApiExtensions
+{
+    public static void AddLiveStreamApi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
+        builder.Services.AddLiveStreamHealthChecks(builder.Configuration.GetRole());
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        // Kestrel refuses larger bodies with 413 before any handler reads them.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(options =>
+        {
+            options.Limits.MaxRequestBodySize = Limits.MaxRequestBodyBytes;
+            options.AddServerHeader = false;
+        });
+
+        if (!builder.Configuration.GetRole().ServesApi())
+        {
+            return;
+        }
+
+        builder.AddLiveStreamAuth();
+        builder.Services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
+        // Binding failures (malformed JSON, wrong types) become exceptions our handler turns into problem+json.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "LiveStream API";
+            document.Info.Description = "Live mentoring sessions: schedule, broadcast, watch, react. Errors are RFC 7807 problem+json.";
+            return Task.CompletedTask;
+        }));
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+    }
+
+    public static void MapLiveStreamApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(TrimTrailingSlash);
+        app.UseRouting();
+
+        app.MapHealthApi();
+
+        if (!app.Configuration.GetRole().ServesApi())
+        {
+            return;
+        }
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.EnableDocs)
+        {
+            app.MapOpenApi().AllowAnonymous();
+            app.MapScalarApiReference("/docs").AllowAnonymous();
+        }
+
+        app.MapAuthApi();
+        app.MapMentorApi();
+        app.MapMenteeApi();
+        app.MapLiveSessionApi();
+    }
+
+    /// <summary>DESIGN §3: trailing slashes are optional, so <c>/livestream/</c> and <c>/livestream</c> are one route.</summary>
+    private static Task TrimTrailingSlash(HttpContext context, Func<Task> next)
+    {
+        var path = context.Request.Path.Value;
+        if (path is { Length: > 1 } && path[^1] == '/')
+        {
+            context.Request.Path = new PathString(path.TrimEnd('/') is { Length: > 0 } trimmed ? trimmed : "/");
+        }
+
+        return next();
+    }
+}

@@ -1,0 +1,103 @@
+using System.Security.Claims;
+using LiveStream.Abstractions;
+using LiveStream.Abstractions.Mentors;
+using LiveStream.Abstractions.Sessions;
+using LiveStream.Host.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace LiveStream.Host.Api;
+
+public static class LiveSessionApi
+{
+    public static void MapLiveSessionApi(this IEndpointRouteBuilder app)
+    {
+        var commands = app.MapGroup("/livestream").WithTags("Live sessions").AddEndpointFilter(Validation.RouteIdsAsync);
+        commands.MapPost("/", ScheduleAsync).WithSummary("Schedule a session for one of the caller's courses; followers are notified");
+        commands.MapDelete("/{liveId}", CancelAsync).WithSummary("Cancel a session (idempotent; 409 once it went live)");
+
+        var queries = app.MapGroup("/mentor/{mentorId}/live").WithTags("Live sessions").AddEndpointFilter(Validation.RouteIdsAsync);
+        queries.MapGet("/", ListAsync).WithSummary("A mentor's sessions, newest first, cursor paged");
+        queries.MapGet("/{liveId}", GetAsync).WithSummary("Session detail with mentor profile and course");
+    }
+
+    private static async Task<Results<Created<SessionDetailResponse>, ValidationProblem, ProblemHttpResult>> ScheduleAsync(
+        ScheduleSessionRequest request,
+        ClaimsPrincipal user,
+        IGrainFactory grains,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
+    {
+        if (!Limits.IsValidId(request.MentorId))
+        {
+            return Validation.Invalid("mentorId", $"'mentorId' must match {Limits.IdPattern}.");
+        }
+
+        if (!user.IsMentor(request.MentorId!))
+        {
+            return Validation.Forbidden("Only that mentor can schedule their sessions.");
+        }
+
+        if (!Limits.IsValidId(request.CourseId))
+        {
+            return Validation.Invalid("courseId", $"'courseId' must match {Limits.IdPattern}.");
+        }
+
+        if (request.ScheduledStart is not { } scheduledStart)
+        {
+            return Validation.Invalid("scheduledStart", "'scheduledStart' is required (ISO 8601 with offset).");
+        }
+
+        var mentor = grains.GetGrain<IMentorGrain>(request.MentorId!);
+        var session = await mentor.ScheduleSessionAsync(
+            new ScheduleSessionCommand(request.CourseId!, request.Title ?? string.Empty, scheduledStart, idempotencyKey));
+        var view = await mentor.GetAsync();
+        return TypedResults.Created($"/mentor/{session.MentorId}/live/{session.LiveId}", SessionDetailResponse.From(session, view));
+    }
+
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var session = grains.GetGrain<ILiveSessionGrain>(liveId);
+        var current = await session.GetAsync();
+        if (current is null)
+        {
+            return Validation.NotFound("liveId", $"Session '{liveId}' does not exist.");
+        }
+
+        if (!user.IsMentor(current.MentorId))
+        {
+            return Validation.Forbidden("Only the mentor who owns this session can cancel it.");
+        }
+
+        var cancelled = await session.CancelAsync();
+        return TypedResults.Ok(SessionDetailResponse.From(cancelled, await grains.GetGrain<IMentorGrain>(cancelled.MentorId).GetAsync()));
+    }
+
+    private static async Task<Results<Ok<SessionListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        string mentorId, string? after, int? limit, IGrainFactory grains)
+    {
+        if (Validation.Paging(after, limit) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var mentor = grains.GetGrain<IMentorGrain>(mentorId);
+        if (await mentor.GetAsync() is null)
+        {
+            return Validation.NotFound("mentorId", $"Mentor '{mentorId}' does not exist.");
+        }
+
+        var page = await mentor.ListSessionsAsync(after, limit ?? Limits.DefaultPageSize);
+        return TypedResults.Ok(SessionListResponse.From(page));
+    }
+
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> GetAsync(string mentorId, string liveId, IGrainFactory grains)
+    {
+        var sessionTask = grains.GetGrain<ILiveSessionGrain>(liveId).GetAsync();
+        var mentorTask = grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
+        var session = await sessionTask;
+        var mentor = await mentorTask;
+        return session is null || session.MentorId != mentorId
+            ? Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.")
+            : TypedResults.Ok(SessionDetailResponse.From(session, mentor));
+    }
+}

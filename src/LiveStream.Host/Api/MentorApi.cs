@@ -1,0 +1,53 @@
+using System.Security.Claims;
+using LiveStream.Abstractions;
+using LiveStream.Abstractions.Mentors;
+using LiveStream.Host.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace LiveStream.Host.Api;
+
+public static class MentorApi
+{
+    public static void MapMentorApi(this IEndpointRouteBuilder app)
+    {
+        var mentors = app.MapGroup("/mentor/{mentorId}").WithTags("Mentors").AddEndpointFilter(Validation.RouteIdsAsync);
+
+        mentors.MapPut("/", UpsertProfileAsync).WithSummary("Create or update the caller's mentor profile");
+        mentors.MapGet("/", GetAsync).WithSummary("A mentor's profile and courses");
+        mentors.MapPut("/courses/{courseId}", UpsertCourseAsync).WithSummary("Create or update one of the caller's courses");
+    }
+
+    private static async Task<Results<Ok<MentorProfileResponse>, ProblemHttpResult>> UpsertProfileAsync(
+        string mentorId, MentorProfileRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!user.IsMentor(mentorId))
+        {
+            return Validation.Forbidden("Only that mentor can edit this profile.");
+        }
+
+        var profile = await grains.GetGrain<IMentorGrain>(mentorId)
+            .UpsertProfileAsync(new MentorProfileUpdate(request.DisplayName ?? string.Empty, request.Bio, request.AvatarUrl));
+        return TypedResults.Ok(MentorProfileResponse.From(profile));
+    }
+
+    private static async Task<Results<Ok<MentorResponse>, ProblemHttpResult>> GetAsync(string mentorId, IGrainFactory grains)
+    {
+        var mentor = await grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
+        return mentor is null
+            ? Validation.NotFound("mentorId", $"Mentor '{mentorId}' does not exist.")
+            : TypedResults.Ok(MentorResponse.From(mentor));
+    }
+
+    private static async Task<Results<Ok<CourseResponse>, ProblemHttpResult>> UpsertCourseAsync(
+        string mentorId, string courseId, CourseRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!user.IsMentor(mentorId))
+        {
+            return Validation.Forbidden("Only that mentor can edit their courses.");
+        }
+
+        var course = await grains.GetGrain<IMentorGrain>(mentorId)
+            .UpsertCourseAsync(courseId, new CourseUpdate(request.Title ?? string.Empty, request.Description));
+        return TypedResults.Ok(CourseResponse.From(course));
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LiveStream.Abstractions;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace LiveStream.Host.Api;
+
+/// <summary>
+/// Turns what a client got wrong into problem+json with the offending field named, and everything else
+/// into a logged 500 that leaks nothing.
+/// </summary>
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            DomainException domain => FromDomain(domain),
+            BadHttpRequestException badRequest => FromBadRequest(badRequest),
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            logger.LogError(exception, "Unhandled error serving {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            return false;
+        }
+
+        httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status400BadRequest;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails FromDomain(DomainException exception) => exception.Kind switch
+    {
+        DomainErrorKind.NotFound => Problem(StatusCodes.Status404NotFound, "Not found", exception.Message, exception.Field),
+        DomainErrorKind.Conflict => Problem(StatusCodes.Status409Conflict, "Conflict", exception.Message, exception.Field),
+        DomainErrorKind.Forbidden => Problem(StatusCodes.Status403Forbidden, "Forbidden", exception.Message, exception.Field),
+        _ => Problem(StatusCodes.Status400BadRequest, "Invalid input", exception.Message, exception.Field),
+    };
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException exception)
+    {
+        if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large", $"The body exceeds {Limits.MaxRequestBodyBytes} bytes.", "body");
+        }
+
+        if (exception.InnerException is JsonException json)
+        {
+            var field = FieldFromJsonPath(json.Path);
+            var detail = field == "body" ? "The body is not valid JSON." : $"'{field}' has the wrong type or format.";
+            return Problem(StatusCodes.Status400BadRequest, "Invalid input", detail, field);
+        }
+
+        if (BindFailure().Match(exception.Message) is { Success: true } match)
+        {
+            var field = match.Groups["name"].Value;
+            return Problem(StatusCodes.Status400BadRequest, "Invalid input", $"'{field}' has the wrong type or format.", field);
+        }
+
+        // Missing body, wrong content type and the like.
+        var status = exception.StatusCode is >= 400 and < 500 ? exception.StatusCode : StatusCodes.Status400BadRequest;
+        return Problem(status, "Invalid request", exception.Message, "body");
+    }
+
+    internal static ProblemDetails Problem(int status, string title, string detail, string? field)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (field is not null)
+        {
+            problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [detail] };
+        }
+
+        return problem;
+    }
+
+    /// <summary><c>$.title</c> → <c>title</c>, <c>$.mentor.bio</c> → <c>mentor.bio</c>, <c>$</c> → <c>body</c>.</summary>
+    private static string FieldFromJsonPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return "body";
+        }
+
+        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return field.Length == 0 ? "body" : field;
+    }
+
+    [GeneratedRegex("parameter \"(?:[^\"]+ )?(?<name>[A-Za-z0-9_]+)\"")]
+    private static partial Regex BindFailure();
+}

@@ -1,0 +1,51 @@
+using LiveStream.Testing;
+
+namespace LiveStream.Host.Tests;
+
+/// <summary>
+/// One real LiveStream process (role <c>all</c>) on a fresh database, shared by the API tests of a
+/// collection. Tests stay independent by using fresh ids (<see cref="Ids"/>).
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    private TestDatabase? _database;
+    private HostProcess? _host;
+
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("Fixture not started.");
+
+    public HostProcess Host => _host ?? throw new InvalidOperationException("Fixture not started.");
+
+    public string SigningKey { get; } = HostProcess.NewSigningKey();
+
+    public ApiClient CreateClient() => new(Host.CreateClient());
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync();
+        _host = await HostProcess.StartAsync(new HostProcessOptions(_database.ConnectionString, SigningKey));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}
+
+public static class Ids
+{
+    public static string New(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(64, prefix.Length + 33)];
+}

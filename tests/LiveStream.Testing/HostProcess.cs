@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace LiveStream.Testing;
+
+/// <summary>How to start one LiveStream process for a test.</summary>
+public sealed record HostProcessOptions(string ConnectionString, string SigningKey)
+{
+    public string Role { get; init; } = "all";
+
+    public string ClusterId { get; init; } = $"test-{Guid.NewGuid():N}";
+
+    public string Environment { get; init; } = "Development";
+
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// The real executable (bin output of src/LiveStream.Host) as a child process on free ports, spoken to
+/// over real HTTP. Tests use it for what only a process shows: kill -9, restarts, several silos.
+/// </summary>
+public sealed partial class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private HostProcess(Process process, HostProcessOptions options, int httpPort, int siloPort, int gatewayPort)
+    {
+        _process = process;
+        Options = options;
+        HttpPort = httpPort;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+        BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/");
+        process.OutputDataReceived += (_, line) => Capture(line.Data);
+        process.ErrorDataReceived += (_, line) => Capture(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public HostProcessOptions Options { get; }
+
+    public Uri BaseAddress { get; }
+
+    public int HttpPort { get; }
+
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>What the process wrote so far, for failure messages.</summary>
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<HostProcess> StartAsync(HostProcessOptions options)
+    {
+        var httpPort = MotoServer.FreePort();
+        var siloPort = MotoServer.FreePort();
+        var gatewayPort = MotoServer.FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(HostAssemblyPath)!,
+        };
+        start.ArgumentList.Add(HostAssemblyPath);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{httpPort}");
+        var environment = start.Environment;
+        environment["ASPNETCORE_ENVIRONMENT"] = options.Environment;
+        environment["DOTNET_ENVIRONMENT"] = options.Environment;
+        environment["LiveStream__Role"] = options.Role;
+        environment["ConnectionStrings__Postgres"] = options.ConnectionString;
+        environment["Auth__DevTokens__SigningKey"] = options.SigningKey;
+        environment["Orleans__ClusterId"] = options.ClusterId;
+        environment["Orleans__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment["Orleans__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment["Orleans__AdvertisedIPAddress"] = "127.0.0.1";
+        environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (key, value) in options.Settings)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the LiveStream host.");
+        var host = new HostProcess(process, options, httpPort, siloPort, gatewayPort);
+        await host.WaitUntilReadyAsync(options.ReadyTimeout);
+        return host;
+    }
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The {Options.Role} process exited with code {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri("health/ready", UriKind.Relative));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"The {Options.Role} process was not ready within {timeout}:\n{Output}");
+    }
+
+    /// <summary><c>kill -9</c>: no shutdown code runs, exactly like a crashed task.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as ECS sends on a stop, then wait for a graceful exit.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            _ = SendSignal(_process.Id, Sigterm);
+        }
+
+        using var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+            throw new TimeoutException($"The {Options.Role} process did not stop within {timeout} of SIGTERM.");
+        }
+
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    private void Capture(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 2000 && _output.TryDequeue(out _))
+        {
+        }
+    }
+
+    /// <summary>The host's own build output, in the same configuration as the tests.</summary>
+    public static string HostAssemblyPath { get; } = FindHostAssembly();
+
+    private static string FindHostAssembly()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "LiveStream.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        if (directory is null)
+        {
+            throw new InvalidOperationException("Could not find LiveStream.sln above the test binaries.");
+        }
+
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(directory.FullName, "src", "LiveStream.Host", "bin", configuration, "net10.0", "LiveStream.Host.dll");
+        return File.Exists(path) ? path : throw new InvalidOperationException($"Build src/LiveStream.Host first: {path} is missing.");
+    }
+
+    private const int Sigterm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+
+    public static string NewSigningKey() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+}
