@@ -17,6 +17,13 @@ public sealed record HostProcessOptions(string ConnectionString, string SigningK
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Fixed ports, e.g. to restart "the same" silo; free ports are picked when null.</summary>
+    public int? HttpPort { get; init; }
+
+    public int? SiloPort { get; init; }
+
+    public int? GatewayPort { get; init; }
 }
 
 /// <summary>
@@ -61,9 +68,9 @@ public sealed partial class HostProcess : IAsyncDisposable
 
     public static async Task<HostProcess> StartAsync(HostProcessOptions options)
     {
-        var httpPort = MotoServer.FreePort();
-        var siloPort = MotoServer.FreePort();
-        var gatewayPort = MotoServer.FreePort();
+        var httpPort = options.HttpPort ?? MotoServer.FreePort();
+        var siloPort = options.SiloPort ?? MotoServer.FreePort();
+        var gatewayPort = options.GatewayPort ?? MotoServer.FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
