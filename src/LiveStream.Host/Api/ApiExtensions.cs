@@ -23,7 +23,20 @@ public static class ApiExtensions
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
         builder.Services.AddLiveStreamHealthChecks(builder.Configuration.GetRole());
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
+        {
+            context.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
+
+            // Kestrel's 413 never reaches ProblemExceptionHandler (minimal APIs swallow the body read failure and
+            // the status-code page writes the answer), so name the offending field here.
+            if (context.ProblemDetails.Status == StatusCodes.Status413PayloadTooLarge && !context.ProblemDetails.Extensions.ContainsKey("errors"))
+            {
+                var tooLarge = ProblemExceptionHandler.Problem(
+                    StatusCodes.Status413PayloadTooLarge, "Request body too large", $"The body exceeds {Limits.MaxRequestBodyBytes} bytes.", "body");
+                context.ProblemDetails.Title = tooLarge.Title;
+                context.ProblemDetails.Detail = tooLarge.Detail;
+                context.ProblemDetails.Extensions["errors"] = tooLarge.Extensions["errors"];
+            }
+        });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
         // Kestrel refuses larger bodies with 413 before any handler reads them.

@@ -9,14 +9,17 @@ public static class AuthApi
 {
     public static void MapAuthApi(this IEndpointRouteBuilder app)
     {
-        // Not mapped at all in production, so the route answers 404 as DESIGN §3 asks.
+        var auth = app.MapGroup("/auth").WithTags("Auth").AllowAnonymous();
+
+        // DESIGN §3: where dev tokens are off (production) the route answers 404. Leaving it unmapped is not
+        // enough: the fallback authorization policy would answer an anonymous caller 401 for an unknown route.
         if (!app.ServiceProvider.GetRequiredService<IOptions<AuthOptions>>().Value.DevTokens.Enabled)
         {
+            auth.MapPost("/dev-token", () => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound)).ExcludeFromDescription();
             return;
         }
 
-        app.MapGroup("/auth").WithTags("Auth").AllowAnonymous()
-            .MapPost("/dev-token", IssueDevToken)
+        auth.MapPost("/dev-token", IssueDevToken)
             .WithSummary("Issue a local development token (only where dev tokens are enabled)");
     }
 

@@ -48,9 +48,17 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 
         if (exception.InnerException is JsonException json)
         {
-            var field = FieldFromJsonPath(json.Path);
+            // A syntax error comes from the reader (an inner JsonException); anything else is a well-formed
+            // value of the wrong type or format for the member at json.Path.
+            var field = json.InnerException is JsonException ? "body" : FieldFromJsonPath(json.Path);
             var detail = field == "body" ? "The body is not valid JSON." : $"'{field}' has the wrong type or format.";
             return Problem(StatusCodes.Status400BadRequest, "Invalid input", detail, field);
+        }
+
+        // An empty or null body is reported against the body, not the handler's internal parameter name.
+        if (MissingBody().IsMatch(exception.Message))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid input", "A JSON body is required.", "body");
         }
 
         if (BindFailure().Match(exception.Message) is { Success: true } match)
@@ -89,4 +97,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 
     [GeneratedRegex("parameter \"(?:[^\"]+ )?(?<name>[A-Za-z0-9_]+)\"")]
     private static partial Regex BindFailure();
+
+    /// <summary>
+    /// Minimal APIs' messages for a body parameter without a body: "Implicit body inferred for parameter … but no
+    /// body was provided" (empty) and "Required parameter … was not provided from body" (JSON <c>null</c>).
+    /// </summary>
+    [GeneratedRegex("no body was provided|was not provided from body")]
+    private static partial Regex MissingBody();
 }
