@@ -26,18 +26,15 @@ for project in tests/*.Tests/*.csproj; do
   name=$(basename "$project" .csproj)
   echo "test.sh: running $name"
   log="$results/$name.log"
-  if ! dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log"; then
+  if ! dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m 2>&1 | tee "$log"; then
     status=1
   fi
-  # The summary line reads e.g. "Passed!  - Failed:     0, Passed:    12, Skipped:     0, Total:    12".
-  line=$(grep -E "(Passed|Failed)! +- Failed: " "$log" | tail -1 || true)
-  if [ -z "$line" ]; then
+  # dotnet test closes with "Total tests: N" followed by "Passed: N", "Failed: N", "Skipped: N" lines.
+  if ! grep -qE "^Total tests: [0-9]+" "$log"; then
     echo "test.sh: $name produced no test summary" >&2; status=1; continue
   fi
-  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")
-  p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")
-  s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$line")
-  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  count() { grep -E "^ +$1: [0-9]+$" "$log" | tail -1 | grep -oE "[0-9]+" || echo 0; }
+  passed=$((passed + $(count Passed))); failed=$((failed + $(count Failed))); skipped=$((skipped + $(count Skipped)))
 done
 
 if [ "$skipped" -ne 0 ]; then

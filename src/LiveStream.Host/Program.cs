@@ -1,7 +1,8 @@
 using LiveStream.Host.Api;
 using LiveStream.Host.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings*.json ship beside the binary, so the content root is there wherever the process is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddLiveStreamConfiguration(args);
 if (builder.IsMigrateCommand(args))
 {

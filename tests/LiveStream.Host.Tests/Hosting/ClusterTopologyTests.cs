@@ -34,15 +34,15 @@ public sealed class ClusterTopologyTests
 
         // Two silos are active members; the api process is a client and has no row.
         var activeSilos = await database.ScalarAsync<long>(
-            "SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = @cluster AND status = 3", ("cluster", options.ClusterId));
+            "SELECT count(*) FROM orleans_membership WHERE deployment_id = @cluster AND status = 3", ("cluster", options.ClusterId));
         var siloPorts = await database.ScalarAsync<string>(
-            "SELECT string_agg(port::text, ',' ORDER BY port) FROM orleansmembershiptable WHERE deploymentid = @cluster AND status = 3", ("cluster", options.ClusterId));
+            "SELECT string_agg(port::text, ',' ORDER BY port) FROM orleans_membership WHERE deployment_id = @cluster AND status = 3", ("cluster", options.ClusterId));
         Assert.Equal(2, activeSilos);
         Assert.Equal(string.Join(',', new[] { all.SiloPort, silo.SiloPort }.Order()), siloPorts);
         Assert.DoesNotContain(front.SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture), siloPorts!.Split(','));
 
         // Grain state is in PostgreSQL.
-        var storedTypes = await database.ScalarAsync<string>("SELECT string_agg(DISTINCT graintypestring, ',') FROM orleansstorage");
+        var storedTypes = await database.ScalarAsync<string>("SELECT string_agg(DISTINCT grain_type, ',' ORDER BY grain_type) FROM orleans_storage");
         Assert.Equal("mentee,mentor,session", storedTypes);
 
         // A silo-only process serves health, not the API.
