@@ -32,7 +32,7 @@ internal sealed partial class QueueStreamReceiver : IQueueAdapterReceiver
     private readonly CancellationTokenSource _stopping = new();
     private Task _leaseKeeper = Task.CompletedTask;
     private long _lastSequence;
-    private volatile bool _shutDown;
+    private int _shutDownFlag;
 
     public QueueStreamReceiver(
         QueueId queueId,
@@ -86,7 +86,7 @@ internal sealed partial class QueueStreamReceiver : IQueueAdapterReceiver
 
     public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
     {
-        if (_shutDown)
+        if (Volatile.Read(ref _shutDownFlag) == 1)
         {
             return [];
         }
@@ -214,7 +214,11 @@ internal sealed partial class QueueStreamReceiver : IQueueAdapterReceiver
 
     public async Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        _shutDown = true;
+        if (Interlocked.Exchange(ref _shutDownFlag, 1) == 1)
+        {
+            return;
+        }
+
         _registry.Unregister(this);
         await _stopping.CancelAsync();
         try
