@@ -10,7 +10,8 @@ namespace LiveStream.Infrastructure.Streaming;
 /// <summary>
 /// Registers a LiveStream queue stream provider (PostgreSQL table queue or SQS, chosen by
 /// <see cref="QueueStreamOptions.Backend"/>). Silos and clients that share a provider name must use the
-/// same options, or producers and pulling agents disagree about partitions.
+/// same options, or producers and pulling agents disagree about partitions. A process that hosts a silo
+/// (roles <c>silo</c> and <c>all</c>) needs only the silo registration; its co-hosted client shares it.
 /// </summary>
 public static class QueueStreamHostingExtensions
 {
