@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Streams;
+
+namespace LiveStream.Infrastructure.Streaming;
+
+/// <summary>Writes stream batches into the partition their stream hashes to, and creates partition receivers.</summary>
+internal sealed class QueueStreamAdapter(
+    string name,
+    IStreamQueue queue,
+    IStreamQueueMapper mapper,
+    Serializer<QueueBatchContainer> serializer,
+    QueueStreamOptions options,
+    ReceiverRegistry registry,
+    ILoggerFactory loggerFactory,
+    TimeProvider time) : IQueueAdapter
+{
+    public string Name => name;
+
+    // A deleted message is gone: consumers cannot rewind to an earlier point of the stream.
+    public bool IsRewindable => false;
+
+    public StreamProviderDirection Direction => StreamProviderDirection.ReadWrite;
+
+    public async Task QueueMessageBatchAsync<T>(StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext)
+    {
+        if (token is not null)
+        {
+            throw new ArgumentException($"Stream provider {name} assigns sequence tokens itself; producers cannot pass one.", nameof(token));
+        }
+
+        var container = new QueueBatchContainer
+        {
+            StreamId = streamId,
+            Events = events.Cast<object>().ToList(),
+            RequestContext = requestContext,
+        };
+        if (container.Events.Count == 0)
+        {
+            return;
+        }
+
+        var partition = checked((int)mapper.GetQueueForStream(streamId).GetNumericId());
+        // The producer's await completes only once the queue has the message: an acknowledged OnNextAsync is durable.
+        await queue.EnqueueAsync(partition, [serializer.SerializeToArray(container)], CancellationToken.None);
+    }
+
+    public IQueueAdapterReceiver CreateReceiver(QueueId queueId)
+    {
+        var receiver = new QueueStreamReceiver(
+            queueId,
+            queue,
+            serializer,
+            options,
+            registry,
+            loggerFactory.CreateLogger($"{typeof(QueueStreamReceiver).FullName}.{name}"),
+            time);
+        registry.Register(receiver);
+        return receiver;
+    }
+}

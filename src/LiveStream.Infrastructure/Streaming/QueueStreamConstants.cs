@@ -1,0 +1,10 @@
+namespace LiveStream.Infrastructure.Streaming;
+
+public static class QueueStreamConstants
+{
+    /// <summary>
+    /// <see cref="Orleans.Runtime.RequestContext"/> key holding the queue delivery attempt (an <see cref="int"/>,
+    /// 1 on first delivery) while a consumer handles an event from a LiveStream queue stream.
+    /// </summary>
+    public const string DeliveryAttemptKey = "livestream.queue.delivery-attempt";
+}
