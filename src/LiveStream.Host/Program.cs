@@ -4,9 +4,9 @@ using LiveStream.Host.Hosting;
 // appsettings*.json ship beside the binary, so the content root is there wherever the process is started from.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddLiveStreamConfiguration(args);
-if (builder.IsMigrateCommand(args))
+if (await builder.TryRunCommandAsync(args) is { } exitCode)
 {
-    return await builder.RunMigrateCommandAsync();
+    return exitCode;
 }
 
 builder.AddLiveStreamObservability();

@@ -18,6 +18,8 @@ public sealed class ApiOptions
 
 public static class ApiExtensions
 {
+    private const string DocsPath = "/docs";
+
     public static void AddLiveStreamApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
@@ -90,7 +92,7 @@ public static class ApiExtensions
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.EnableDocs)
         {
             app.MapOpenApi().AllowAnonymous();
-            app.MapScalarApiReference("/docs").AllowAnonymous();
+            app.MapScalarApiReference(DocsPath).AllowAnonymous();
         }
 
         app.MapAuthApi();
@@ -103,7 +105,8 @@ public static class ApiExtensions
     private static Task TrimTrailingSlash(HttpContext context, Func<Task> next)
     {
         var path = context.Request.Path.Value;
-        if (path is { Length: > 1 } && path[^1] == '/')
+        // The API reference page needs its trailing slash for its relative asset URLs.
+        if (path is { Length: > 1 } && path[^1] == '/' && !context.Request.Path.StartsWithSegments(DocsPath))
         {
             context.Request.Path = new PathString(path.TrimEnd('/') is { Length: > 0 } trimmed ? trimmed : "/");
         }

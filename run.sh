@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Serves LiveStream locally (role `all` unless `--role` says otherwise) on http://localhost:${PORT:-8080}.
+# On a fresh machine it installs what is missing, starts a private PostgreSQL under .local/ (unless
+# ConnectionStrings__Postgres is given), applies sql/, and runs the host in the foreground.
+#   ./run.sh                      silo + API in one process
+#   ./run.sh --role silo          another silo (give it other ports: see README "Several silos")
+#   ./run.sh --role api           a front end only
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+export PORT=${PORT:-8080}
+
+scripts/ensure-deps.sh run
+mkdir -p .local
+
+if [ -z "${ConnectionStrings__Postgres:-}" ]; then
+  pg_port=${LIVESTREAM_PG_PORT:-55432}
+  admin=$(scripts/postgres.sh start "$root/.local/pg" "$pg_port")
+  psql "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = 'livestream'" | grep -q 1 \
+    || psql "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres" -qc "CREATE DATABASE livestream" >/dev/null
+  export ConnectionStrings__Postgres="${admin/Database=postgres/Database=livestream}"
+  echo "run.sh: PostgreSQL at $ConnectionStrings__Postgres (data in .local/pg)"
+fi
+
+# Dev tokens are signed with a key generated once per checkout and kept out of git, so tokens stay valid
+# across restarts and every local process (several APIs) accepts the same tokens.
+key_file=.local/dev-signing-key
+if [ ! -s "$key_file" ]; then
+  (umask 077; head -c 48 /dev/urandom | base64 -w0 >"$key_file")
+fi
+export Auth__DevTokens__SigningKey=${Auth__DevTokens__SigningKey:-$(cat "$key_file")}
+export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
+
+if [ "${LIVESTREAM_SKIP_BUILD:-0}" != 1 ]; then
+  dotnet build src/LiveStream.Host -c Release -nologo -clp:ErrorsOnly -v quiet
+fi
+app=src/LiveStream.Host/bin/Release/net10.0/LiveStream.Host.dll
+
+dotnet "$app" migrate
+echo "run.sh: serving on http://localhost:$PORT (API reference at /docs, readiness at /health/ready)"
+exec dotnet "$app" --urls "http://0.0.0.0:$PORT" "$@"
