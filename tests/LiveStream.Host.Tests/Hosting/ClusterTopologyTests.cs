@@ -27,6 +27,10 @@ public sealed class ClusterTopologyTests
         using var detail = await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}", token: menteeToken);
         using var siloApi = await new ApiClient(silo.CreateClient()).SendAsync(HttpMethod.Get, $"/mentor/{mentorId}", token: menteeToken);
 
+        // A domain error raised in a silo crosses the wire intact to the api process.
+        using var unknownCourse = await api.SendAsync(
+            HttpMethod.Post, "/livestream/", new { mentorId, courseId = "no-such-course", title = "x", scheduledStart = DateTimeOffset.UtcNow.AddHours(1) }, mentorToken);
+
         // Assert
         Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
         Assert.Equal(HttpStatusCode.OK, detail.StatusCode);
@@ -44,6 +48,8 @@ public sealed class ClusterTopologyTests
         // Grain state is in PostgreSQL.
         var storedTypes = await database.ScalarAsync<string>("SELECT string_agg(DISTINCT grain_type, ',' ORDER BY grain_type) FROM orleans_storage");
         Assert.Equal("mentee,mentor,session", storedTypes);
+
+        await ApiClient.AssertProblemAsync(unknownCourse, HttpStatusCode.NotFound, "courseId");
 
         // A silo-only process serves health, not the API.
         Assert.Equal(HttpStatusCode.NotFound, siloApi.StatusCode);
