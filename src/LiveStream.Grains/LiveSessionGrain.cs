@@ -49,6 +49,8 @@ public sealed class LiveSessionGrain(
         var session = RequireSession();
         if (session.State == SessionState.Cancelled)
         {
+            // A retry after a failed index update must still repair the mentor's list.
+            await IndexAsync(session);
             return session;
         }
 
@@ -67,10 +69,13 @@ public sealed class LiveSessionGrain(
         await state.WriteStateAsync();
         logger.LogInformation("Session {LiveId} moved from {From} to {To}", next.LiveId, session.State, to);
 
-        // The mentor's index is a projection of this grain's state; this grain stays the source of truth.
-        await GrainFactory.GetGrain<IMentorGrain>(next.MentorId).RecordSessionChangeAsync(next.ToSummary());
+        await IndexAsync(next);
         return next;
     }
+
+    /// <summary>The mentor's index is a projection of this grain's state; this grain stays the source of truth.</summary>
+    private Task IndexAsync(SessionSnapshot session) =>
+        GrainFactory.GetGrain<IMentorGrain>(session.MentorId).RecordSessionChangeAsync(session.ToSummary());
 
     private SessionSnapshot RequireSession() =>
         state.State.Session ?? throw DomainException.NotFound("liveId", $"Session '{this.GetPrimaryKeyString()}' does not exist.");

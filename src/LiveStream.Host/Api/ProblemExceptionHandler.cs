@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using LiveStream.Abstractions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Orleans.Runtime;
 
 namespace LiveStream.Host.Api;
 
@@ -18,6 +19,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         {
             DomainException domain => FromDomain(domain),
             BadHttpRequestException badRequest => FromBadRequest(badRequest),
+            SiloUnavailableException or OrleansMessageRejectionException or TimeoutException => Unavailable(httpContext, exception),
             _ => null,
         };
 
@@ -29,6 +31,22 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 
         httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status400BadRequest;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    /// <summary>
+    /// The cluster is changing under us (a silo died or is draining): not the client's fault and not a bug,
+    /// so 503 with a short Retry-After lets clients and the ALB retry instead of reporting a failure.
+    /// </summary>
+    private ProblemDetails Unavailable(HttpContext httpContext, Exception exception)
+    {
+        logger.LogWarning(exception, "Cluster unavailable serving {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+        httpContext.Response.Headers.RetryAfter = "1";
+        return new ProblemDetails
+        {
+            Status = StatusCodes.Status503ServiceUnavailable,
+            Title = "Service temporarily unavailable",
+            Detail = "The request could not be completed right now; retry shortly.",
+        };
     }
 
     private static ProblemDetails FromDomain(DomainException exception) => exception.Kind switch
