@@ -1,0 +1,28 @@
+using System.Collections.Immutable;
+
+namespace LiveStream.Abstractions.Reactions;
+
+/// <summary>One reaction or one comment from a viewer; exactly one of <see cref="Kind"/> and <see cref="Comment"/> is set.</summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.interaction")]
+public sealed record Interaction(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] string? Kind,
+    [property: Id(2)] string? Comment,
+    [property: Id(3)] string? IdempotencyKey);
+
+[GenerateSerializer, Immutable]
+[Alias("livestream.comment")]
+public sealed record Comment(
+    [property: Id(0)] long CommentId,
+    [property: Id(1)] string UserId,
+    [property: Id(2)] string Text,
+    [property: Id(3)] DateTimeOffset PostedAt);
+
+/// <summary>What viewers see of the room: counts per kind and comments after a cursor.</summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.reaction-snapshot")]
+public sealed record ReactionSnapshot(
+    [property: Id(0)] ImmutableDictionary<string, long> Counts,
+    [property: Id(1)] ImmutableArray<Comment> Comments,
+    [property: Id(2)] long? NextCursor);

@@ -1,0 +1,95 @@
+namespace LiveStream.Grains;
+
+/// <summary>
+/// Batches concurrent writes into one flush: the first writer starts a flush, writers that arrive while it
+/// is in flight wait for the next one, which takes all of them at once. Under load a hot session grain
+/// therefore costs PostgreSQL one round-trip per flush instead of one per tap, and each caller is only
+/// answered once its own item is durable. There is no timer: an idle writer is flushed immediately.
+/// </summary>
+public sealed class GroupCommit<TItem, TResult>(
+    Func<IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> flush,
+    int maxBatchSize)
+{
+    private readonly Lock _gate = new();
+    private List<(TItem Item, TaskCompletionSource<TResult> Done)> _pending = [];
+    private bool _flushing;
+
+    public int PendingCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    public Task<TResult> WriteAsync(TItem item)
+    {
+        var done = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool startFlushing;
+        lock (_gate)
+        {
+            _pending.Add((item, done));
+            startFlushing = !_flushing;
+            _flushing = true;
+        }
+
+        if (startFlushing)
+        {
+            _ = FlushLoopAsync();
+        }
+
+        return done.Task;
+    }
+
+    private async Task FlushLoopAsync()
+    {
+        while (true)
+        {
+            List<(TItem Item, TaskCompletionSource<TResult> Done)> batch;
+            lock (_gate)
+            {
+                if (_pending.Count == 0)
+                {
+                    _flushing = false;
+                    return;
+                }
+
+                if (_pending.Count <= maxBatchSize)
+                {
+                    batch = _pending;
+                    _pending = [];
+                }
+                else
+                {
+                    batch = _pending[..maxBatchSize];
+                    _pending.RemoveRange(0, maxBatchSize);
+                }
+            }
+
+            try
+            {
+                var results = await flush([.. batch.Select(entry => entry.Item)]);
+                if (results.Count != batch.Count)
+                {
+                    throw new InvalidOperationException($"A flush of {batch.Count} items returned {results.Count} results.");
+                }
+
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Done.TrySetResult(results[i]);
+                }
+            }
+            catch (Exception exception)
+            {
+                // Nothing of this batch is acknowledged; its callers see the failure and may retry with their keys.
+                foreach (var (_, done) in batch)
+                {
+                    done.TrySetException(exception);
+                }
+            }
+        }
+    }
+}
