@@ -1,6 +1,8 @@
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentors;
+using LiveStream.Abstractions.Reactions;
 using LiveStream.Abstractions.Sessions;
+using LiveStream.Infrastructure.Postgres;
 using Microsoft.Extensions.Logging;
 
 namespace LiveStream.Grains;
@@ -16,9 +18,25 @@ public sealed class LiveSessionState
 public sealed class LiveSessionGrain(
     [PersistentState("session", GrainStorage.Name)] IPersistentState<LiveSessionState> state,
     TimeProvider clock,
+    IInteractionStore interactions,
     ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain
 {
+    private SessionRoom? _room;
+
+    private SessionRoom Room => _room ??= new SessionRoom(interactions, this.GetPrimaryKeyString(), clock);
+
     public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
+
+    public Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction) =>
+        RequireSession(mentorId).State == SessionState.Live
+            ? Room.ReactAsync(interaction)
+            : throw DomainException.Conflict("Reactions and comments are accepted only while the session is live.");
+
+    public Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit)
+    {
+        RequireSession(mentorId);
+        return Room.GetAsync(afterCommentId, limit);
+    }
 
     public async Task<SessionSnapshot> ScheduleAsync(SessionDefinition definition)
     {
@@ -76,6 +94,11 @@ public sealed class LiveSessionGrain(
     /// <summary>The mentor's index is a projection of this grain's state; this grain stays the source of truth.</summary>
     private Task IndexAsync(SessionSnapshot session) =>
         GrainFactory.GetGrain<IMentorGrain>(session.MentorId).RecordSessionChangeAsync(session.ToSummary());
+
+    private SessionSnapshot RequireSession(string mentorId) =>
+        RequireSession() is { } session && session.MentorId == mentorId
+            ? session
+            : throw DomainException.NotFound("liveId", $"Mentor '{mentorId}' has no session '{this.GetPrimaryKeyString()}'.");
 
     private SessionSnapshot RequireSession() =>
         state.State.Session ?? throw DomainException.NotFound("liveId", $"Session '{this.GetPrimaryKeyString()}' does not exist.");

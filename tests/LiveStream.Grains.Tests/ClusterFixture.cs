@@ -37,6 +37,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton(_ => new LiveStreamDataSources(NpgsqlDataSource.Create(connectionString)));
             silo.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
+            silo.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
         });
         _cluster = builder.Build();
         await _cluster.DeployAsync();

@@ -1,3 +1,6 @@
+using LiveStream.Abstractions.Reactions;
+using Orleans.Concurrency;
+
 namespace LiveStream.Abstractions.Sessions;
 
 /// <summary>
@@ -17,4 +20,20 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     /// <summary>Idempotent: cancelling a cancelled session succeeds; cancelling one that went live is a conflict.</summary>
     [Alias("cancel")]
     Task<SessionSnapshot> CancelAsync();
+
+    /// <summary>
+    /// Records a reaction or comment while the session is live and answers with the room as it is now.
+    /// Answered only once the write is durable; the same idempotency key from the same user counts once.
+    /// Interleaves so concurrent viewers share group commits instead of queueing one write each.
+    /// </summary>
+    /// <param name="mentorId">The mentor the caller addressed; another mentor's session is not found.</param>
+    /// <exception cref="DomainException">Invalid input; NotFound; Conflict when the session is not live.</exception>
+    [Alias("react")]
+    [AlwaysInterleave]
+    Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction);
+
+    /// <summary>Counts and the comments after a cursor (the newest ones without one), oldest first.</summary>
+    [Alias("get-reactions")]
+    [AlwaysInterleave]
+    Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit);
 }

@@ -34,6 +34,7 @@ public static class PostgresHostingExtensions
             CreateDataSource(primary, "primary"),
             string.IsNullOrWhiteSpace(read) ? null : CreateDataSource(read, "read")));
         builder.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
+        builder.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
         builder.Services.AddSingleton<SchemaMigrator>();
 
         // Registered before Orleans so the schema exists before the silo touches its tables.

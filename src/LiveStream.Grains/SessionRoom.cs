@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+using LiveStream.Abstractions;
+using LiveStream.Abstractions.Reactions;
+using LiveStream.Infrastructure.Postgres;
+
+namespace LiveStream.Grains;
+
+/// <summary>
+/// The reactions and comments of one session, owned by its session grain: validation, group-committed
+/// durable writes, and the in-memory <see cref="ReactionBoard"/> the hot reads are answered from.
+/// </summary>
+public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProvider clock)
+{
+    /// <summary>Enough to turn many concurrent taps into one round-trip, small enough to keep a flush short.</summary>
+    public const int MaxBatchSize = 256;
+
+    /// <summary>How many of the newest comments a reaction's answer carries.</summary>
+    public const int LatestCommentsInAnswer = 20;
+
+    private Task<ReactionBoard>? _board;
+    private GroupCommit<PendingInteraction, AppendResult>? _writer;
+
+    private GroupCommit<PendingInteraction, AppendResult> Writer =>
+        _writer ??= new GroupCommit<PendingInteraction, AppendResult>(batch => store.AppendAsync(liveId, batch), MaxBatchSize);
+
+    // Loaded once per activation and shared by every interleaved caller.
+    private Task<ReactionBoard> BoardAsync() => _board ??= ReactionBoard.LoadAsync(store, liveId);
+
+    public async Task<ReactionSnapshot> ReactAsync(Interaction interaction)
+    {
+        var pending = Validate(interaction);
+        var board = await BoardAsync();
+        var result = await Writer.WriteAsync(pending);
+        if (result.Inserted)
+        {
+            if (pending.Kind is { } kind)
+            {
+                board.AddReaction(kind);
+            }
+            else
+            {
+                board.AddComment(new Comment(result.CommentId!.Value, pending.UserId, pending.Comment!, pending.At));
+            }
+        }
+
+        var latest = board.CommentsAfter(null, LatestCommentsInAnswer)!.Value;
+        return new ReactionSnapshot(board.Counts, latest, latest.IsEmpty ? null : latest[^1].CommentId);
+    }
+
+    public async Task<ReactionSnapshot> GetAsync(long? afterCommentId, int limit)
+    {
+        limit = Math.Clamp(limit, 1, Limits.MaxPageSize);
+        var board = await BoardAsync();
+        var comments = board.CommentsAfter(afterCommentId, limit)
+            ?? [.. await store.ListCommentsAsync(liveId, afterCommentId ?? 0, limit)];
+        var next = comments.IsEmpty ? afterCommentId : comments[^1].CommentId;
+        return new ReactionSnapshot(board.Counts, comments, next);
+    }
+
+    public async Task<bool> DeleteCommentAsync(long commentId)
+    {
+        var board = await BoardAsync();
+        var deleted = await store.DeleteCommentAsync(liveId, commentId);
+        board.RemoveComment(commentId);
+        return deleted;
+    }
+
+    private PendingInteraction Validate(Interaction interaction)
+    {
+        if (!Limits.IsValidId(interaction.UserId))
+        {
+            throw DomainException.Invalid("userId", $"'userId' must match {Limits.IdPattern}.");
+        }
+
+        if (interaction.IdempotencyKey is { Length: > 200 })
+        {
+            throw DomainException.Invalid("Idempotency-Key", "The idempotency key is longer than 200 characters.");
+        }
+
+        var requestKey = interaction.IdempotencyKey is { Length: > 0 } key ? key : Guid.NewGuid().ToString("N");
+        var now = clock.GetUtcNow();
+        return (interaction.Kind, interaction.Comment) switch
+        {
+            ({ } kind, null) when ReactionKinds.IsKnown(kind) => new PendingInteraction(interaction.UserId, requestKey, kind, null, now),
+            ({ }, null) => throw DomainException.Invalid("reaction", $"'reaction' must be one of: {string.Join(", ", ReactionKinds.All)}."),
+            (null, { } text) => new PendingInteraction(interaction.UserId, requestKey, null, CommentText.Clean(text), now),
+            (null, null) => throw DomainException.Invalid("reaction", "Send either 'reaction' or 'comment'."),
+            _ => throw DomainException.Invalid("comment", "Send either 'reaction' or 'comment', not both."),
+        };
+    }
+}
+
+/// <summary>Content checks for comments: length, visible text, no control characters.</summary>
+public static class CommentText
+{
+    public static string Clean(string text)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.Length == 0)
+        {
+            throw DomainException.Invalid("comment", "'comment' is empty.");
+        }
+
+        if (trimmed.Length > Limits.MaxCommentLength)
+        {
+            throw DomainException.Invalid("comment", $"'comment' is longer than {Limits.MaxCommentLength} characters.");
+        }
+
+        // Control characters (other than line breaks) only serve to break clients' rendering.
+        if (trimmed.Any(character => char.IsControl(character) && character is not '\n' and not '\r'))
+        {
+            throw DomainException.Invalid("comment", "'comment' contains control characters.");
+        }
+
+        return trimmed;
+    }
+}

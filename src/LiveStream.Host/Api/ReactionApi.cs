@@ -1,0 +1,78 @@
+using System.Security.Claims;
+using LiveStream.Abstractions;
+using LiveStream.Abstractions.Reactions;
+using LiveStream.Abstractions.Sessions;
+using LiveStream.Host.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace LiveStream.Host.Api;
+
+public sealed record InteractionRequest(string? Reaction, string? Comment);
+
+public sealed record CommentResponse(long CommentId, string UserId, string Text, DateTimeOffset PostedAt)
+{
+    public static CommentResponse From(Comment comment) => new(comment.CommentId, comment.UserId, comment.Text, comment.PostedAt);
+}
+
+/// <summary>Counts per kind (every documented kind, zeros included) and comments oldest first; <c>next</c> is the cursor.</summary>
+public sealed record ReactionsResponse(IReadOnlyDictionary<string, long> Counts, IReadOnlyList<CommentResponse> Comments, string? Next)
+{
+    public static ReactionsResponse From(ReactionSnapshot snapshot) => new(
+        snapshot.Counts,
+        [.. snapshot.Comments.Select(CommentResponse.From)],
+        snapshot.NextCursor?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
+
+public static class ReactionApi
+{
+    public static void MapReactionApi(this IEndpointRouteBuilder app)
+    {
+        var reactions = app.MapGroup("/mentor/{mentorId}/live/{liveId}/reaction").WithTags("Reactions").AddEndpointFilter(Validation.RouteIdsAsync);
+        reactions.MapPost("/", ReactAsync)
+            .WithSummary($"Send a reaction ({string.Join(", ", ReactionKinds.All)}) or a comment (<= {Limits.MaxCommentLength} chars) while the session is live");
+        reactions.MapGet("/", GetAsync).WithSummary("Reaction counts and the comments after a cursor (the newest without one)");
+    }
+
+    private static async Task<Results<Ok<ReactionsResponse>, ProblemHttpResult>> ReactAsync(
+        string mentorId,
+        string liveId,
+        InteractionRequest request,
+        ClaimsPrincipal user,
+        IGrainFactory grains,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
+    {
+        // Viewers (mentees) and the session's own mentor take part; other mentors only watch.
+        if (!user.IsMentee() && !user.IsMentor(mentorId))
+        {
+            return Validation.Forbidden("Only mentees and the session's mentor can react or comment.");
+        }
+
+        var snapshot = await grains.GetGrain<ILiveSessionGrain>(liveId)
+            .ReactAsync(mentorId, new Interaction(user.Id()!, request.Reaction, request.Comment, idempotencyKey));
+        return TypedResults.Ok(ReactionsResponse.From(snapshot));
+    }
+
+    private static async Task<Results<Ok<ReactionsResponse>, ValidationProblem>> GetAsync(
+        string mentorId, string liveId, string? after, int? limit, IGrainFactory grains)
+    {
+        if (Validation.Paging(after, limit) is { } invalid)
+        {
+            return invalid;
+        }
+
+        long? cursor = null;
+        if (after is not null)
+        {
+            if (!long.TryParse(after, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+            {
+                return Validation.Invalid("after", "'after' is not a valid cursor.");
+            }
+
+            cursor = parsed;
+        }
+
+        var snapshot = await grains.GetGrain<ILiveSessionGrain>(liveId).GetReactionsAsync(mentorId, cursor, limit ?? Limits.DefaultPageSize);
+        return TypedResults.Ok(ReactionsResponse.From(snapshot));
+    }
+}
