@@ -22,8 +22,9 @@ public sealed class LiveSessionGrain(
     ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain
 {
     private SessionRoom? _room;
+    private IGrainTimer? _feedTimer;
 
-    private SessionRoom Room => _room ??= new SessionRoom(interactions, this.GetPrimaryKeyString(), clock);
+    private SessionRoom Room => _room ??= new SessionRoom(interactions, this.GetPrimaryKeyString(), clock, logger);
 
     public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
 
@@ -36,6 +37,31 @@ public sealed class LiveSessionGrain(
     {
         RequireSession(mentorId);
         return Room.GetAsync(afterCommentId, limit);
+    }
+
+    public Task SubscribeFeedAsync(string mentorId, ISessionFeedObserver observer)
+    {
+        RequireSession(mentorId);
+        Room.Subscribe(observer);
+        // The timer runs only while someone listens; it stops itself when the last observer expires.
+        _feedTimer ??= this.RegisterGrainTimer(PublishFeedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = true });
+        return Task.CompletedTask;
+    }
+
+    public Task UnsubscribeFeedAsync(ISessionFeedObserver observer)
+    {
+        _room?.Unsubscribe(observer);
+        return Task.CompletedTask;
+    }
+
+    private async Task PublishFeedAsync(CancellationToken cancellationToken)
+    {
+        await Room.PublishCountsAsync();
+        if (!Room.HasFeedObservers)
+        {
+            _feedTimer?.Dispose();
+            _feedTimer = null;
+        }
     }
 
     public async Task<SessionSnapshot> ScheduleAsync(SessionDefinition definition)

@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Reactions;
 using LiveStream.Infrastructure.Postgres;
+using Microsoft.Extensions.Logging;
+using Orleans.Utilities;
 
 namespace LiveStream.Grains;
 
@@ -9,8 +11,13 @@ namespace LiveStream.Grains;
 /// The reactions and comments of one session, owned by its session grain: validation, group-committed
 /// durable writes, and the in-memory <see cref="ReactionBoard"/> the hot reads are answered from.
 /// </summary>
-public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProvider clock)
+public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProvider clock, ILogger logger)
 {
+    /// <summary>Observers renew well within this; a dead API process drops out after it.</summary>
+    public static readonly TimeSpan FeedExpiry = TimeSpan.FromMinutes(1);
+
+    private readonly ObserverManager<ISessionFeedObserver> _feed = new(FeedExpiry, logger);
+
     /// <summary>Enough to turn many concurrent taps into one round-trip, small enough to keep a flush short.</summary>
     public const int MaxBatchSize = 256;
 
@@ -39,7 +46,9 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
             }
             else
             {
-                board.AddComment(new Comment(result.CommentId!.Value, pending.UserId, pending.Comment!, pending.At));
+                var comment = new Comment(result.CommentId!.Value, pending.UserId, pending.Comment!, pending.At);
+                board.AddComment(comment);
+                await _feed.Notify(observer => observer.OnCommentAsync(liveId, comment));
             }
         }
 
@@ -55,6 +64,25 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
             ?? [.. await store.ListCommentsAsync(liveId, afterCommentId ?? 0, limit)];
         var next = comments.IsEmpty ? afterCommentId : comments[^1].CommentId;
         return new ReactionSnapshot(board.Counts, comments, next);
+    }
+
+    public bool HasFeedObservers => _feed.Count > 0;
+
+    public void Subscribe(ISessionFeedObserver observer) => _feed.Subscribe(observer, observer);
+
+    public void Unsubscribe(ISessionFeedObserver observer) => _feed.Unsubscribe(observer);
+
+    /// <summary>The once-a-second counts of the live feed.</summary>
+    public async Task PublishCountsAsync()
+    {
+        _feed.ClearExpired();
+        if (_feed.Count == 0)
+        {
+            return;
+        }
+
+        var counts = (await BoardAsync()).Counts;
+        await _feed.Notify(observer => observer.OnCountsAsync(liveId, counts));
     }
 
     public async Task<bool> DeleteCommentAsync(long commentId)

@@ -36,4 +36,16 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [Alias("get-reactions")]
     [AlwaysInterleave]
     Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit);
+
+    /// <summary>
+    /// Registers (or renews) an observer that gets counts once a second and every new comment. Registrations
+    /// expire unless renewed, so an API process that died stops costing messages on its own.
+    /// </summary>
+    [Alias("subscribe-feed")]
+    [AlwaysInterleave]
+    Task SubscribeFeedAsync(string mentorId, ISessionFeedObserver observer);
+
+    [Alias("unsubscribe-feed")]
+    [AlwaysInterleave]
+    Task UnsubscribeFeedAsync(ISessionFeedObserver observer);
 }

@@ -54,6 +54,7 @@ public static class ApiExtensions
         }
 
         builder.AddLiveStreamAuth();
+        builder.Services.AddSingleton<SessionFeedHub>();
         builder.Services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
         // Binding failures (malformed JSON, wrong types) become exceptions our handler turns into problem+json.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

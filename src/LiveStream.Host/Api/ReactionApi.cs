@@ -1,4 +1,7 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
+using System.Threading.Channels;
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Reactions;
 using LiveStream.Abstractions.Sessions;
@@ -32,6 +35,35 @@ public static class ReactionApi
         reactions.MapPost("/", ReactAsync)
             .WithSummary($"Send a reaction ({string.Join(", ", ReactionKinds.All)}) or a comment (<= {Limits.MaxCommentLength} chars) while the session is live");
         reactions.MapGet("/", GetAsync).WithSummary("Reaction counts and the comments after a cursor (the newest without one)");
+        reactions.MapGet("/stream", StreamAsync)
+            .WithSummary("Live feed (Server-Sent Events): `counts` once a second and each new `comment`");
+    }
+
+    private static async Task<ServerSentEventsResult<object>> StreamAsync(
+        string mentorId, string liveId, IGrainFactory grains, SessionFeedHub feeds, HttpContext context)
+    {
+        // The first events are the room as it is, so a viewer who joins late sees the same as everyone else.
+        var snapshot = await grains.GetGrain<ILiveSessionGrain>(liveId).GetReactionsAsync(mentorId, null, Limits.DefaultPageSize);
+        var events = await feeds.JoinAsync(mentorId, liveId, context.RequestAborted);
+        context.Response.Headers.CacheControl = "no-cache";
+        // Proxies that buffer (nginx) would hold the stream back.
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        return TypedResults.ServerSentEvents(Stream(snapshot, events, context.RequestAborted));
+    }
+
+    private static async IAsyncEnumerable<SseItem<object>> Stream(
+        ReactionSnapshot snapshot, ChannelReader<FeedEvent> events, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        yield return new SseItem<object>(snapshot.Counts, "counts");
+        foreach (var comment in snapshot.Comments)
+        {
+            yield return new SseItem<object>(CommentResponse.From(comment), "comment");
+        }
+
+        await foreach (var feedEvent in events.ReadAllAsync(cancellationToken))
+        {
+            yield return new SseItem<object>(feedEvent.Data, feedEvent.Type);
+        }
     }
 
     private static async Task<Results<Ok<ReactionsResponse>, ProblemHttpResult>> ReactAsync(

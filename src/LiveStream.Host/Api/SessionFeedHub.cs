@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Threading.Channels;
+using LiveStream.Abstractions.Reactions;
+using LiveStream.Abstractions.Sessions;
+
+namespace LiveStream.Host.Api;
+
+/// <summary>One event of a viewer's live feed.</summary>
+public sealed record FeedEvent(string Type, object Data);
+
+/// <summary>
+/// The SSE viewers of this API process, grouped by session: each session with viewers here has one
+/// observer registered with its grain, renewed periodically, and fans each event out to local viewers.
+/// A viewer that cannot keep up loses the oldest events rather than slowing the others down.
+/// </summary>
+public sealed class SessionFeedHub(IGrainFactory grains, ILogger<SessionFeedHub> logger) : IAsyncDisposable
+{
+    private static readonly TimeSpan Renewal = TimeSpan.FromSeconds(20);
+
+    private readonly ConcurrentDictionary<string, LocalFeed> _feeds = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public async Task<ChannelReader<FeedEvent>> JoinAsync(string mentorId, string liveId, CancellationToken cancellationToken)
+    {
+        var viewer = Channel.CreateBounded<FeedEvent>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        LocalFeed feed;
+        lock (_gate)
+        {
+            feed = _feeds.GetOrAdd(liveId, id => new LocalFeed(id, mentorId, grains, logger));
+            feed.Add(viewer.Writer);
+        }
+
+        cancellationToken.Register(() => Leave(feed, viewer.Writer));
+        try
+        {
+            await feed.EnsureSubscribedAsync(Renewal);
+        }
+        catch
+        {
+            Leave(feed, viewer.Writer);
+            throw;
+        }
+
+        return viewer.Reader;
+    }
+
+    private void Leave(LocalFeed feed, ChannelWriter<FeedEvent> viewer)
+    {
+        bool last;
+        lock (_gate)
+        {
+            last = feed.Remove(viewer);
+            if (last)
+            {
+                _feeds.TryRemove(new KeyValuePair<string, LocalFeed>(feed.LiveId, feed));
+            }
+        }
+
+        viewer.TryComplete();
+        if (last)
+        {
+            _ = feed.DisposeAsync().AsTask();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var feed in _feeds.Values)
+        {
+            await feed.DisposeAsync();
+        }
+
+        _feeds.Clear();
+    }
+
+    private sealed class LocalFeed(string liveId, string mentorId, IGrainFactory grains, ILogger logger) : ISessionFeedObserver, IAsyncDisposable
+    {
+        private readonly ConcurrentDictionary<ChannelWriter<FeedEvent>, byte> _viewers = new();
+        private readonly CancellationTokenSource _stopping = new();
+        private ISessionFeedObserver? _reference;
+        private Task? _renewing;
+
+        public string LiveId => liveId;
+
+        public void Add(ChannelWriter<FeedEvent> viewer) => _viewers[viewer] = 0;
+
+        /// <summary>True when that was the last viewer.</summary>
+        public bool Remove(ChannelWriter<FeedEvent> viewer) => _viewers.TryRemove(viewer, out _) && _viewers.IsEmpty;
+
+        public async Task EnsureSubscribedAsync(TimeSpan renewal)
+        {
+            var session = grains.GetGrain<ILiveSessionGrain>(liveId);
+            lock (_viewers)
+            {
+                // The reference keeps this object reachable only weakly; the hub holds the strong reference.
+                _reference ??= grains.CreateObjectReference<ISessionFeedObserver>(this);
+            }
+
+            await session.SubscribeFeedAsync(mentorId, _reference);
+            lock (_viewers)
+            {
+                _renewing ??= RenewAsync(session, renewal);
+            }
+        }
+
+        public Task OnCountsAsync(string liveId, ImmutableDictionary<string, long> counts) => Broadcast(new FeedEvent("counts", counts));
+
+        public Task OnCommentAsync(string liveId, Comment comment) => Broadcast(new FeedEvent("comment", CommentResponse.From(comment)));
+
+        private Task Broadcast(FeedEvent feedEvent)
+        {
+            foreach (var viewer in _viewers.Keys)
+            {
+                viewer.TryWrite(feedEvent);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        private async Task RenewAsync(ILiveSessionGrain session, TimeSpan renewal)
+        {
+            using var timer = new PeriodicTimer(renewal);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(_stopping.Token))
+                {
+                    try
+                    {
+                        await session.SubscribeFeedAsync(mentorId, _reference!);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException)
+                    {
+                        // A silo moving the grain is transient; the next renewal re-registers.
+                        logger.LogWarning(exception, "Renewing the live feed of session {LiveId} failed", liveId);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stopping.CancelAsync();
+            if (_renewing is not null)
+            {
+                await _renewing;
+            }
+
+            if (_reference is not null)
+            {
+                try
+                {
+                    await grains.GetGrain<ILiveSessionGrain>(liveId).UnsubscribeFeedAsync(_reference);
+                }
+                catch (Exception exception)
+                {
+                    logger.LogDebug(exception, "Unsubscribing the live feed of session {LiveId} failed; it will expire", liveId);
+                }
+
+                grains.DeleteObjectReference<ISessionFeedObserver>(_reference);
+            }
+
+            _stopping.Dispose();
+        }
+    }
+}
