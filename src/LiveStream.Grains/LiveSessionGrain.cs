@@ -13,6 +13,10 @@ public sealed class LiveSessionState
 {
     [Id(0)]
     public SessionSnapshot? Session { get; set; }
+
+    /// <summary>Viewers the mentor muted for this session.</summary>
+    [Id(1)]
+    public HashSet<string> Muted { get; set; } = new(StringComparer.Ordinal);
 }
 
 public sealed class LiveSessionGrain(
@@ -28,10 +32,44 @@ public sealed class LiveSessionGrain(
 
     public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
 
-    public Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction) =>
-        RequireSession(mentorId).State == SessionState.Live
-            ? Room.ReactAsync(interaction)
-            : throw DomainException.Conflict("Reactions and comments are accepted only while the session is live.");
+    public Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction)
+    {
+        if (RequireSession(mentorId).State != SessionState.Live)
+        {
+            throw DomainException.Conflict("Reactions and comments are accepted only while the session is live.");
+        }
+
+        if (state.State.Muted.Contains(interaction.UserId))
+        {
+            throw new DomainException(DomainErrorKind.Forbidden, "The mentor muted you in this session.");
+        }
+
+        return Room.ReactAsync(interaction);
+    }
+
+    public async Task<bool> DeleteCommentAsync(string mentorId, long commentId)
+    {
+        RequireSession(mentorId);
+        return await Room.DeleteCommentAsync(commentId);
+    }
+
+    public async Task MuteAsync(string mentorId, string userId)
+    {
+        RequireSession(mentorId);
+        if (state.State.Muted.Add(userId))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    public async Task UnmuteAsync(string mentorId, string userId)
+    {
+        RequireSession(mentorId);
+        if (state.State.Muted.Remove(userId))
+        {
+            await state.WriteStateAsync();
+        }
+    }
 
     public Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit)
     {

@@ -45,6 +45,17 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task SubscribeFeedAsync(string mentorId, ISessionFeedObserver observer);
 
+    /// <summary>The mentor removes a comment from the room; false when there is no such visible comment.</summary>
+    [Alias("delete-comment")]
+    Task<bool> DeleteCommentAsync(string mentorId, long commentId);
+
+    /// <summary>The mentor silences a viewer for this session: their reactions and comments are refused.</summary>
+    [Alias("mute")]
+    Task MuteAsync(string mentorId, string userId);
+
+    [Alias("unmute")]
+    Task UnmuteAsync(string mentorId, string userId);
+
     [Alias("unsubscribe-feed")]
     [AlwaysInterleave]
     Task UnsubscribeFeedAsync(ISessionFeedObserver observer);

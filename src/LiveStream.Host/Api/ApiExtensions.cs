@@ -55,6 +55,8 @@ public static class ApiExtensions
 
         builder.AddLiveStreamAuth();
         builder.Services.AddSingleton<SessionFeedHub>();
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<InteractionRateLimits>();
         builder.Services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
         // Binding failures (malformed JSON, wrong types) become exceptions our handler turns into problem+json.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

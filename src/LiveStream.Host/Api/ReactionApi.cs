@@ -35,8 +35,49 @@ public static class ReactionApi
         reactions.MapPost("/", ReactAsync)
             .WithSummary($"Send a reaction ({string.Join(", ", ReactionKinds.All)}) or a comment (<= {Limits.MaxCommentLength} chars) while the session is live");
         reactions.MapGet("/", GetAsync).WithSummary("Reaction counts and the comments after a cursor (the newest without one)");
+        reactions.MapDelete("/comments/{commentId:long}", DeleteCommentAsync).WithSummary("The session's mentor removes a comment");
+
+        var muted = app.MapGroup("/mentor/{mentorId}/live/{liveId}/muted").WithTags("Reactions").AddEndpointFilter(Validation.RouteIdsAsync);
+        muted.MapPut("/{userId}", MuteAsync).WithSummary("The session's mentor mutes a viewer for this session");
+        muted.MapDelete("/{userId}", UnmuteAsync).WithSummary("The session's mentor unmutes a viewer");
+
         reactions.MapGet("/stream", StreamAsync)
             .WithSummary("Live feed (Server-Sent Events): `counts` once a second and each new `comment`");
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteCommentAsync(
+        string mentorId, string liveId, long commentId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!user.IsMentor(mentorId))
+        {
+            return Validation.Forbidden("Only the session's mentor can delete comments.");
+        }
+
+        return await grains.GetGrain<ILiveSessionGrain>(liveId).DeleteCommentAsync(mentorId, commentId)
+            ? TypedResults.NoContent()
+            : Validation.NotFound("commentId", $"Session '{liveId}' has no visible comment {commentId}.");
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> MuteAsync(string mentorId, string liveId, string userId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!user.IsMentor(mentorId))
+        {
+            return Validation.Forbidden("Only the session's mentor can mute viewers.");
+        }
+
+        await grains.GetGrain<ILiveSessionGrain>(liveId).MuteAsync(mentorId, userId);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> UnmuteAsync(string mentorId, string liveId, string userId, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!user.IsMentor(mentorId))
+        {
+            return Validation.Forbidden("Only the session's mentor can unmute viewers.");
+        }
+
+        await grains.GetGrain<ILiveSessionGrain>(liveId).UnmuteAsync(mentorId, userId);
+        return TypedResults.NoContent();
     }
 
     private static async Task<ServerSentEventsResult<object>> StreamAsync(
@@ -72,12 +113,22 @@ public static class ReactionApi
         InteractionRequest request,
         ClaimsPrincipal user,
         IGrainFactory grains,
+        InteractionRateLimits limits,
+        HttpContext context,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
     {
         // Viewers (mentees) and the session's own mentor take part; other mentors only watch.
         if (!user.IsMentee() && !user.IsMentor(mentorId))
         {
             return Validation.Forbidden("Only mentees and the session's mentor can react or comment.");
+        }
+
+        if (limits.TryAcquire(user.Id()!, isComment: request.Comment is not null) is { } retryAfter)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(
+                $"Too many {(request.Comment is null ? "reactions" : "comments")}; retry in {seconds} s.", statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited");
         }
 
         var snapshot = await grains.GetGrain<ILiveSessionGrain>(liveId)
