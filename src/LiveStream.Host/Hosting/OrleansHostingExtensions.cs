@@ -71,6 +71,7 @@ public static class OrleansHostingExtensions
                     options.ConnectionString = connectionString;
                 });
                 silo.AddActivityPropagation();
+                silo.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
             });
         }
         else
@@ -88,6 +89,7 @@ public static class OrleansHostingExtensions
                     options.ConnectionString = connectionString;
                 });
                 client.AddActivityPropagation();
+                client.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
             });
         }
     }
