@@ -64,6 +64,7 @@ public static class OrleansHostingExtensions
                     options.ConnectionString = connectionString;
                 });
                 silo.AddActivityPropagation();
+                silo.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
         else
@@ -81,6 +82,7 @@ public static class OrleansHostingExtensions
                     options.ConnectionString = connectionString;
                 });
                 client.AddActivityPropagation();
+                client.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
     }
