@@ -72,6 +72,7 @@ public static class OrleansHostingExtensions
                 });
                 silo.AddActivityPropagation();
                 silo.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
+                silo.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
         else
@@ -90,6 +91,7 @@ public static class OrleansHostingExtensions
                 });
                 client.AddActivityPropagation();
                 client.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
+                client.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
     }
