@@ -1,7 +1,9 @@
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentors;
+using LiveStream.Abstractions.Notifications;
 using LiveStream.Abstractions.Reactions;
 using LiveStream.Abstractions.Sessions;
+using LiveStream.Grains.Notifications;
 using LiveStream.Infrastructure.Postgres;
 using Microsoft.Extensions.Logging;
 
@@ -14,16 +16,24 @@ public sealed class LiveSessionState
     [Id(0)]
     public SessionSnapshot? Session { get; set; }
 
-    /// <summary>Viewers the mentor muted for this session.</summary>
+    /// <summary>Notification events written together with the change that caused them (the outbox); see <see cref="SessionEventOutbox"/>.</summary>
     [Id(1)]
+    public List<SessionEvent> PendingEvents { get; set; } = [];
+
+    [Id(2)]
+    public bool PreStartNoticeStaged { get; set; }
+
+    /// <summary>Viewers the mentor muted for this session.</summary>
+    [Id(3)]
     public HashSet<string> Muted { get; set; } = new(StringComparer.Ordinal);
 }
 
 public sealed class LiveSessionGrain(
     [PersistentState("session", GrainStorage.Name)] IPersistentState<LiveSessionState> state,
     TimeProvider clock,
+    SessionEventOutbox events,
     IInteractionStore interactions,
-    ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain
+    ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain, ISessionNotificationHooks, IRemindable
 {
     private SessionRoom? _room;
     private IGrainTimer? _feedTimer;
@@ -121,8 +131,10 @@ public sealed class LiveSessionGrain(
             definition.LiveId, definition.MentorId, definition.CourseId, definition.Title, SessionState.Scheduled,
             definition.ScheduledStart, clock.GetUtcNow(), StartedAt: null, EndedAt: null, PlaybackUrl: null, RecordingUrl: null, FailureReason: null);
         state.State.Session = session;
+        await events.StageAsync(this.GetGrainId(), state.State, NotificationKind.Scheduled);
         await state.WriteStateAsync();
         logger.LogInformation("Session {LiveId} of mentor {MentorId} scheduled for {ScheduledStart}", session.LiveId, session.MentorId, session.ScheduledStart);
+        await events.FlushAsync(this.GetGrainId(), state.State, state.WriteStateAsync);
         return session;
     }
 
@@ -136,7 +148,38 @@ public sealed class LiveSessionGrain(
             return session;
         }
 
-        return await TransitionAsync(session, SessionState.Cancelled, s => s with { EndedAt = clock.GetUtcNow() });
+        if (SessionLifecycle.CanTransition(session.State, SessionState.Cancelled))
+        {
+            await events.StageAsync(this.GetGrainId(), state.State, NotificationKind.Cancelled);
+        }
+
+        var cancelled = await TransitionAsync(session, SessionState.Cancelled, s => s with { EndedAt = clock.GetUtcNow() });
+        await events.FlushAsync(this.GetGrainId(), state.State, state.WriteStateAsync);
+        return cancelled;
+    }
+
+    /// <summary>Hook for the media lifecycle: the session went live; followers at this moment are notified once.</summary>
+    public Task NotifyWentLiveAsync() => NotifyFollowersAsync(NotificationKind.Live);
+
+    /// <summary>Hook for the media lifecycle: the recording is ready; followers are notified once.</summary>
+    public Task NotifyRecordingReadyAsync() => NotifyFollowersAsync(NotificationKind.RecordingReady);
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == SessionEventOutbox.ReminderName
+            ? events.OnReminderAsync(this.GetGrainId(), state.State, state.WriteStateAsync)
+            : Task.CompletedTask;
+
+    /// <summary>
+    /// Stages, persists and publishes one notification event. Inside a transition, prefer staging the event in
+    /// the transition's own write (<c>events.StageAsync</c> before it, <c>events.FlushAsync</c> after), which
+    /// makes the change and its event one atomic write.
+    /// </summary>
+    private async Task NotifyFollowersAsync(NotificationKind kind)
+    {
+        RequireSession();
+        await events.StageAsync(this.GetGrainId(), state.State, kind);
+        await state.WriteStateAsync();
+        await events.FlushAsync(this.GetGrainId(), state.State, state.WriteStateAsync);
     }
 
     private async Task<SessionSnapshot> TransitionAsync(SessionSnapshot session, SessionState to, Func<SessionSnapshot, SessionSnapshot> apply)

@@ -1,6 +1,7 @@
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentees;
 using LiveStream.Abstractions.Mentors;
+using LiveStream.Infrastructure.Notifications;
 using LiveStream.Infrastructure.Postgres;
 
 namespace LiveStream.Grains;
@@ -23,6 +24,7 @@ public sealed class MenteeState
 public sealed class MenteeGrain(
     [PersistentState("mentee", GrainStorage.Name)] IPersistentState<MenteeState> state,
     IFollowStore follows,
+    PushDeviceRegistry pushDevices,
     TimeProvider clock) : Grain, IMenteeGrain
 {
     public const int MaxFollowing = 1000;
@@ -89,6 +91,8 @@ public sealed class MenteeGrain(
         }
 
         var device = new Device(deviceId, platform, token, clock.GetUtcNow());
+        // The push registry (and the provider's endpoint) first, like the follows table: a retry converges.
+        await pushDevices.RegisterAsync(MenteeId, device, cancellationToken);
         state.State.Devices[deviceId] = device;
         await state.WriteStateAsync();
         return device;

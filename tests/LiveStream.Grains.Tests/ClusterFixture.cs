@@ -1,8 +1,4 @@
-using LiveStream.Grains;
-using LiveStream.Infrastructure.Postgres;
 using LiveStream.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Orleans.TestingHost;
 
 namespace LiveStream.Grains.Tests;
@@ -27,18 +23,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         _database = await TestDatabase.CreateAsync();
         var connectionString = _database.ConnectionString;
         var builder = new InProcessTestClusterBuilder(initialSilosCount: 1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddAdoNetGrainStorage(GrainStorage.Name, options =>
-            {
-                options.Invariant = "Npgsql";
-                options.ConnectionString = connectionString;
-            });
-            silo.Services.AddSingleton(TimeProvider.System);
-            silo.Services.AddSingleton(_ => new LiveStreamDataSources(NpgsqlDataSource.Create(connectionString)));
-            silo.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
-            silo.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
-        });
+        builder.ConfigureSilo((_, silo) => TestSilo.Configure(silo, connectionString));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }

@@ -5,21 +5,26 @@ namespace LiveStream.Abstractions.Mentees;
 public interface IMenteeGrain : IGrainWithStringKey
 {
     [Alias("get")]
+    [Idempotent]
     Task<MenteeView?> GetAsync();
 
     [Alias("upsert-profile")]
+    [Idempotent]
     Task<MenteeProfile> UpsertProfileAsync(string displayName);
 
     /// <summary>Idempotent. The follower edge is stored outside this grain so a mentor's fan-out can page it.</summary>
     /// <exception cref="DomainException">NotFound for an unknown mentee or mentor.</exception>
     [Alias("follow")]
+    [Idempotent]
     Task FollowAsync(string mentorId, CancellationToken cancellationToken = default);
 
     /// <summary>Idempotent.</summary>
     [Alias("unfollow")]
+    [Idempotent]
     Task UnfollowAsync(string mentorId, CancellationToken cancellationToken = default);
 
     /// <exception cref="DomainException">NotFound for an unknown mentee.</exception>
     [Alias("register-device")]
+    [Idempotent]
     Task<Device> RegisterDeviceAsync(string deviceId, PushPlatform platform, string token, CancellationToken cancellationToken = default);
 }

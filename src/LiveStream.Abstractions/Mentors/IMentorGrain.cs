@@ -8,13 +8,16 @@ public interface IMentorGrain : IGrainWithStringKey
 {
     /// <summary>Null when the mentor has never created a profile.</summary>
     [Alias("get")]
+    [Idempotent]
     Task<MentorView?> GetAsync();
 
     [Alias("upsert-profile")]
+    [Idempotent]
     Task<MentorProfile> UpsertProfileAsync(MentorProfileUpdate update);
 
     /// <exception cref="DomainException">NotFound when the mentor has no profile yet.</exception>
     [Alias("upsert-course")]
+    [Idempotent]
     Task<Course> UpsertCourseAsync(string courseId, CourseUpdate update);
 
     /// <summary>Creates a session for one of this mentor's courses and indexes it.</summary>
@@ -24,9 +27,11 @@ public interface IMentorGrain : IGrainWithStringKey
 
     /// <summary>The mentor's sessions, newest scheduled first.</summary>
     [Alias("list-sessions")]
+    [Idempotent]
     Task<Page<SessionSummary>> ListSessionsAsync(string? after, int limit);
 
     /// <summary>Called by a session grain when its state changes so the index stays current.</summary>
     [Alias("record-session-change")]
+    [Idempotent]
     Task RecordSessionChangeAsync(SessionSummary summary);
 }

@@ -1,6 +1,7 @@
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentees;
 using LiveStream.Abstractions.Mentors;
+using LiveStream.Abstractions.Notifications;
 using LiveStream.Abstractions.Sessions;
 
 namespace LiveStream.Host.Api;
@@ -88,4 +89,17 @@ public sealed record SessionDetailResponse(
         mentor is null ? null : MentorProfileResponse.From(mentor.Profile),
         mentor?.Courses.FirstOrDefault(course => course.CourseId == session.CourseId) is { } course ? CourseResponse.From(course) : null,
         new Dictionary<string, long>());
+}
+
+/// <summary>One inbox entry; <c>kind</c> is scheduled, reminder, live, recording-ready or cancelled; <c>id</c> is the cursor.</summary>
+public sealed record NotificationResponse(string Id, string LiveId, string MentorId, string Kind, string Title, string Body, DateTimeOffset CreatedAt)
+{
+    public static NotificationResponse From(Notification notification) => new(
+        notification.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), notification.LiveId, notification.MentorId,
+        notification.Kind.ToName(), notification.Title, notification.Body, notification.CreatedAt);
+}
+
+public sealed record NotificationListResponse(IReadOnlyList<NotificationResponse> Items, string? Next)
+{
+    public static NotificationListResponse From(Page<Notification> page) => new([.. page.Items.Select(NotificationResponse.From)], page.Next);
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentees;
+using LiveStream.Abstractions.Notifications;
 using LiveStream.Host.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -19,6 +20,7 @@ public static class MenteeApi
         mentees.MapPut("/following/{mentorId}", FollowAsync).WithSummary("Follow a mentor (idempotent)");
         mentees.MapDelete("/following/{mentorId}", UnfollowAsync).WithSummary("Unfollow a mentor (idempotent)");
         mentees.MapPut("/devices/{deviceId}", RegisterDeviceAsync).WithSummary("Register or update a push device");
+        mentees.MapGet("/notifications", ListNotificationsAsync).WithSummary("The caller's notifications, newest last, cursor paged");
     }
 
     /// <summary>Everything under /mentee/{menteeId} is private to that mentee.</summary>
@@ -55,6 +57,23 @@ public static class MenteeApi
     {
         await grains.GetGrain<IMenteeGrain>(menteeId).UnfollowAsync(mentorId, cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<NotificationListResponse>, ValidationProblem, ProblemHttpResult>> ListNotificationsAsync(
+        string menteeId, string? after, int? limit, IGrainFactory grains)
+    {
+        if (Validation.Paging(after, limit) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (await grains.GetGrain<IMenteeGrain>(menteeId).GetAsync() is null)
+        {
+            return Validation.NotFound("menteeId", $"Mentee '{menteeId}' does not exist.");
+        }
+
+        var page = await grains.GetGrain<IMenteeNotificationsGrain>(menteeId).ListAsync(after, limit ?? Limits.DefaultPageSize);
+        return TypedResults.Ok(NotificationListResponse.From(page));
     }
 
     private static async Task<Results<Ok<DeviceResponse>, ValidationProblem>> RegisterDeviceAsync(

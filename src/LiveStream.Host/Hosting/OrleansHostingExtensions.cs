@@ -21,8 +21,14 @@ public sealed class OrleansClusterOptions
     [Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>The address other silos and clients reach this silo at; empty lets Orleans pick the host's address.</summary>
+    /// <summary>The address other silos and clients reach this silo at; empty: the ECS task's IP, else the host's.</summary>
     public string? AdvertisedIPAddress { get; set; }
+
+    /// <summary>
+    /// How long SIGTERM may take: grains deactivate with their state written and the silo leaves the
+    /// cluster. Keep it under the ECS stop timeout (30 s by default), after which ECS sends SIGKILL.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(25);
 }
 
 public static class OrleansHostingExtensions
@@ -37,6 +43,7 @@ public static class OrleansHostingExtensions
         Validator.ValidateObject(cluster, new ValidationContext(cluster), validateAllProperties: true);
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = cluster.ShutdownTimeout);
 
         if (role.HostsGrains())
         {
@@ -47,7 +54,7 @@ public static class OrleansHostingExtensions
                     options.ClusterId = cluster.ClusterId;
                     options.ServiceId = cluster.ServiceId;
                 });
-                ConfigureEndpoints(silo, cluster);
+                ConfigureEndpoints(silo, cluster, builder.Configuration);
                 silo.UseAdoNetClustering(options =>
                 {
                     options.Invariant = Invariant;
@@ -64,6 +71,8 @@ public static class OrleansHostingExtensions
                     options.ConnectionString = connectionString;
                 });
                 silo.AddActivityPropagation();
+                silo.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
+                silo.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
         else
@@ -81,23 +90,36 @@ public static class OrleansHostingExtensions
                     options.ConnectionString = connectionString;
                 });
                 client.AddActivityPropagation();
+                client.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
+                client.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
     }
 
-    private static void ConfigureEndpoints(ISiloBuilder silo, OrleansClusterOptions cluster)
+    private static void ConfigureEndpoints(ISiloBuilder silo, OrleansClusterOptions cluster, IConfiguration configuration)
     {
-        if (string.IsNullOrWhiteSpace(cluster.AdvertisedIPAddress))
+        var address = ResolveAdvertisedAddress(cluster, configuration);
+        if (address is null)
         {
             silo.ConfigureEndpoints(cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
             return;
         }
 
-        if (!IPAddress.TryParse(cluster.AdvertisedIPAddress, out var address))
+        silo.ConfigureEndpoints(address, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+    }
+
+    /// <summary>Configured address first; on ECS the task's private IP; otherwise Orleans picks the host's.</summary>
+    private static IPAddress? ResolveAdvertisedAddress(OrleansClusterOptions cluster, IConfiguration configuration)
+    {
+        if (!string.IsNullOrWhiteSpace(cluster.AdvertisedIPAddress))
         {
-            throw new InvalidOperationException($"Orleans:AdvertisedIPAddress '{cluster.AdvertisedIPAddress}' is not an IP address.");
+            return IPAddress.TryParse(cluster.AdvertisedIPAddress, out var configured)
+                ? configured
+                : throw new InvalidOperationException($"Orleans:AdvertisedIPAddress '{cluster.AdvertisedIPAddress}' is not an IP address.");
         }
 
-        silo.ConfigureEndpoints(address, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+        // Start-up runs once, before the host exists, so a blocking wait here costs nothing at run time.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        return EcsTaskMetadata.GetTaskAddressAsync(configuration[EcsTaskMetadata.EndpointVariable], http).GetAwaiter().GetResult();
     }
 }

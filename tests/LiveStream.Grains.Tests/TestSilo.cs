@@ -1,0 +1,65 @@
+using LiveStream.Abstractions.Notifications;
+using LiveStream.Grains;
+using LiveStream.Grains.Notifications;
+using LiveStream.Infrastructure.Postgres;
+using LiveStream.Infrastructure.Streaming;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Streams;
+
+namespace LiveStream.Grains.Tests;
+
+/// <summary>
+/// A silo as the host builds one, over a test database: ADO.NET storage and reminders, the follows table, the
+/// PostgreSQL queue stream provider and the notification services. Settings are test-sized (short retry
+/// periods and leases) and every queue message is delivered twice, so every grain test exercises idempotency.
+/// </summary>
+public static class TestSilo
+{
+    public static void Configure(ISiloBuilder silo, string connectionString, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Notifications:RetryPeriod"] = "00:00:02",
+            ["Notifications:FanOutPageSize"] = "100",
+            ["Notifications:PreStartLead"] = "00:10:00",
+            ["Streaming:Queue:QueueCount"] = "4",
+            ["Streaming:Queue:PollInterval"] = "00:00:00.050",
+            ["Streaming:Queue:VisibilityTimeout"] = "00:00:05",
+            ["Streaming:Queue:BatchSize"] = "64",
+            ["Streaming:Queue:RetryBaseDelay"] = "00:00:00.200",
+            ["Streaming:Queue:RetryMaxDelay"] = "00:00:02",
+            ["Streaming:Queue:DeliveryRetryWindow"] = "00:00:02",
+            ["Streaming:Queue:DuplicateEveryMessage"] = "true",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        silo.AddAdoNetGrainStorage(GrainStorage.Name, options =>
+        {
+            options.Invariant = "Npgsql";
+            options.ConnectionString = connectionString;
+        });
+        silo.UseAdoNetReminderService(options =>
+        {
+            options.Invariant = "Npgsql";
+            options.ConnectionString = connectionString;
+        });
+        // Production keeps Orleans' one-minute floor; tests retry within seconds.
+        silo.Configure<ReminderOptions>(options => options.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+        silo.Services.AddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton(_ => new LiveStreamDataSources(NpgsqlDataSource.Create(connectionString)));
+        silo.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
+        silo.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
+        silo.Services.AddLiveStreamNotifications(configuration);
+        silo.AddLiveStreamQueueStreams(
+            NotificationStreams.Provider,
+            options => options.Bind(configuration.GetSection("Streaming:Queue")).Configure(queue => queue.ConnectionString = connectionString),
+            stream => stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+    }
+}
