@@ -21,6 +21,7 @@ import json
 import os
 import re
 import sys
+import zoneinfo
 from pathlib import Path
 
 from cfnlint.decode import decode
@@ -317,6 +318,10 @@ def check_scaling(stacks: list[Stack]) -> list[str]:
     tz = service.parameters.get("ScheduleTimeZone", {})
     if tz.get("Default") != DEFAULT_TIME_ZONE:
         errors.append(f"service: parameter ScheduleTimeZone must default to {DEFAULT_TIME_ZONE}")
+    try:
+        zoneinfo.ZoneInfo(str(tz.get("Default")))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        errors.append(f"service: ScheduleTimeZone default {tz.get('Default')!r} is no IANA time zone")
     targets = service.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
     policies = service.of_type("AWS::ApplicationAutoScaling::ScalingPolicy")
     services = service.of_type("AWS::ECS::Service")
