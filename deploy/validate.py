@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 TEMPLATES = HERE / "cloudformation"
 # The order of `aws cloudformation deploy` (deploy/README.md): a stack may import only from earlier ones.
-STACK_ORDER = ["foundation", "data", "messaging", "media", "service"]
+STACK_ORDER = ["foundation", "data", "messaging", "media", "cluster", "service"]
 
 # Seed design B.1 assumption 3 / DESIGN.md section 5: 80% of the daily users arrive between 18:00 and 20:00.
 PRIMETIME_START = 18 * 60
@@ -377,8 +377,8 @@ def check_scaling(stacks: list[Stack]) -> list[str]:
 ALARM_DIMENSIONS = {  # namespace -> dimension -> (how the value must be produced, resource type)
     "AWS/ApplicationELB": {"LoadBalancer": ("GetAtt:LoadBalancerFullName", "AWS::ElasticLoadBalancingV2::LoadBalancer"),
                            "TargetGroup": ("GetAtt:TargetGroupFullName", "AWS::ElasticLoadBalancingV2::TargetGroup")},
-    "AWS/ECS": {"ClusterName": ("Ref", "AWS::ECS::Cluster"), "ServiceName": ("GetAtt:Name", "AWS::ECS::Service")},
-    "ECS/ContainerInsights": {"ClusterName": ("Ref", "AWS::ECS::Cluster"), "ServiceName": ("GetAtt:Name", "AWS::ECS::Service")},
+    "AWS/ECS": {"ClusterName": ("Import", "${EnvironmentName}-ClusterName"), "ServiceName": ("GetAtt:Name", "AWS::ECS::Service")},
+    "ECS/ContainerInsights": {"ClusterName": ("Import", "${EnvironmentName}-ClusterName"), "ServiceName": ("GetAtt:Name", "AWS::ECS::Service")},
     "AWS/SQS": {"QueueName": ("GetAtt:QueueName", "AWS::SQS::Queue")},
     "AWS/RDS": {"DBInstanceIdentifier": ("Ref", "AWS::RDS::DBInstance")},
 }
@@ -390,6 +390,8 @@ def check_dimension(stack: Stack, where: str, namespace: str, dim: dict) -> list
         return [f"{where}: unexpected dimension {dim.get('Name')} for {namespace}"]
     how, kind = rule
     value = dim.get("Value")
+    if how == "Import":
+        return [] if import_name(value) == kind else [f"{where}: dimension {dim.get('Name')} must import {kind}"]
     if how == "Ref":
         target = value.get("Ref") if isinstance(value, dict) else None
     else:
@@ -501,16 +503,19 @@ def check_services(stacks: list[Stack]) -> list[str]:
             errors.append(f"service:{td}: both connection strings must come from Secrets Manager (ECS secrets)")
         if c.get("HealthCheck", {}).get("Command") != ["CMD", "dotnet", "LiveStream.Host.dll", "healthcheck"]:
             errors.append(f"service:{td}: container health check must run the healthcheck command")
-    for td in service.of_type("AWS::ECS::TaskDefinition"):
-        for c in service.props(td)["ContainerDefinitions"]:
+    for stack, td in [(x, t) for x in stacks for t in x.of_type("AWS::ECS::TaskDefinition")]:
+        for c in stack.props(td)["ContainerDefinitions"]:
             for e in c.get("Environment", []):
                 if re.search(r"ConnectionStrings|Password|Secret|SigningKey", e["Name"], re.I):
-                    errors.append(f"service:{td}: {e['Name']} is a secret and must not be a plain environment variable")
-    migrate = service.props("MigrateTaskDefinition")["ContainerDefinitions"][0]
+                    errors.append(f"{stack.name}:{td}: {e['Name']} is a secret and must not be a plain environment variable")
+    cluster = next(s for s in stacks if s.name == "cluster")
+    migrate = cluster.props("MigrateTaskDefinition")["ContainerDefinitions"][0]
     if migrate.get("Command") != ["migrate"]:
-        errors.append("service:MigrateTaskDefinition: command must be [migrate]")
+        errors.append("cluster:MigrateTaskDefinition: command must be [migrate]")
     if "ConnectionStrings__Postgres" not in {e["Name"] for e in migrate.get("Secrets", [])}:
-        errors.append("service:MigrateTaskDefinition: needs ConnectionStrings__Postgres")
+        errors.append("cluster:MigrateTaskDefinition: needs ConnectionStrings__Postgres")
+    if cluster.parameters.get("ImageUri") is None or migrate.get("Image") != {"Ref": "ImageUri"}:
+        errors.append("cluster:MigrateTaskDefinition: must run the ImageUri parameter's image")
     api, silo = service.props("ApiService"), service.props("SiloService")
     lbs = api.get("LoadBalancers", [])
     if len(lbs) != 1 or lbs[0].get("TargetGroupArn") != {"Ref": "ApiTargetGroup"} or lbs[0].get("ContainerPort") != 8080:
@@ -640,6 +645,8 @@ def mutations():
          m("service", "SiloService", lambda r: set_path(r, ["Properties", "LoadBalancers"], [{"ContainerName": "livestream", "ContainerPort": 8080, "TargetGroupArn": {"Ref": "ApiTargetGroup"}}]))),
         ("connection string as a plain environment variable", "services and data",
          m("service", "ApiTaskDefinition", lambda r: r["Properties"]["ContainerDefinitions"][0]["Environment"].append({"Name": "ConnectionStrings__Postgres", "Value": "Host=x"}))),
+        ("migrate task without the migrate command", "services and data",
+         m("cluster", "MigrateTaskDefinition", lambda r: r["Properties"]["ContainerDefinitions"][0].pop("Command"))),
         ("single-AZ database", "services and data",
          m("data", "Database", lambda r: set_path(r, ["Properties", "MultiAZ"], False))),
         ("PassRole to any service", "security",
