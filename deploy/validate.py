@@ -67,7 +67,7 @@ ALLOWED_TYPES: dict[str, set[str]] = {
     "AWS::Logs::LogGroup": {"LogGroupName", "RetentionInDays"},
     "AWS::ElasticLoadBalancingV2::LoadBalancer": {"Scheme", "Subnets", "SecurityGroups"},
     "AWS::ElasticLoadBalancingV2::TargetGroup": {"VpcId", "Port", "Protocol", "TargetType", "HealthCheckPath"},
-    "AWS::ElasticLoadBalancingV2::Listener": {"LoadBalancerArn", "Protocol", "Port", "Certificates", "DefaultActions"},
+    "AWS::ElasticLoadBalancingV2::Listener": {"LoadBalancerArn", "Protocol", "Port", "DefaultActions"},
     "AWS::ECS::Cluster": {"ClusterSettings"},
     "AWS::ECS::TaskDefinition": {"Family", "RequiresCompatibilities", "NetworkMode", "Cpu", "Memory",
                                  "ExecutionRoleArn", "ContainerDefinitions"},
@@ -288,6 +288,8 @@ def check_ports(stacks: list[Stack]) -> list[str]:
         ("DatabaseSecurityGroup", (5432, 5432), "TasksSecurityGroup"),
         ("AlbSecurityGroup", (443, 443), "0.0.0.0/0"),
         ("AlbSecurityGroup", (443, 443), "::/0"),
+        ("AlbSecurityGroup", (80, 80), "0.0.0.0/0"),  # redirected to HTTPS by the service stack
+        ("AlbSecurityGroup", (80, 80), "::/0"),
     }
     got = set(rules)
     for rule in sorted(expected - got, key=str):
@@ -533,6 +535,11 @@ def check_services(stacks: list[Stack]) -> list[str]:
     listener = service.props("HttpsListener")
     if listener.get("Protocol") != "HTTPS" or listener.get("Certificates", [{}])[0].get("CertificateArn") != {"Ref": "CertificateArn"}:
         errors.append("service:HttpsListener: must be HTTPS with the CertificateArn parameter")
+    for lid, l in service.of_type("AWS::ElasticLoadBalancingV2::Listener").items():
+        p = l["Properties"]
+        if p.get("Protocol") != "HTTPS" and any(a.get("Type") != "redirect" or a.get("RedirectConfig", {}).get("Protocol") != "HTTPS"
+                                                 for a in p.get("DefaultActions", [])):
+            errors.append(f"service:{lid}: a plain HTTP listener may only redirect to HTTPS")
     data = next(s for s in stacks if s.name == "data")
     primary = data.props("Database")
     if primary.get("Engine") != "postgres" or not re.fullmatch(r"15(\.\d+)?", str(data.default(primary.get("EngineVersion")))):
@@ -649,6 +656,8 @@ def mutations():
          m("cluster", "MigrateTaskDefinition", lambda r: r["Properties"]["ContainerDefinitions"][0].pop("Command"))),
         ("single-AZ database", "services and data",
          m("data", "Database", lambda r: set_path(r, ["Properties", "MultiAZ"], False))),
+        ("plain HTTP listener forwarding to the api", "services and data",
+         m("service", "HttpRedirectListener", lambda r: set_path(r, ["Properties", "DefaultActions"], [{"Type": "forward", "TargetGroupArn": {"Ref": "ApiTargetGroup"}}]))),
         ("PassRole to any service", "security",
          m("service", "SiloTaskRole", lambda r: r["Properties"]["Policies"][2]["PolicyDocument"]["Statement"][2].pop("Condition"))),
         ("wildcard resource", "security",
