@@ -602,10 +602,33 @@ def check_security(stacks: list[Stack]) -> list[str]:
     return errors
 
 
+def check_inline_code(stacks: list[Stack]) -> list[str]:
+    """Inline Lambda code (custom resources) must at least compile, and answer CloudFormation on every path."""
+    errors = []
+    for s in stacks:
+        for fid, f in s.of_type("AWS::Lambda::Function").items():
+            p = f["Properties"]
+            code = (p.get("Code") or {}).get("ZipFile")
+            if not isinstance(code, str):
+                continue
+            if not str(p.get("Runtime", "")).startswith("python"):
+                errors.append(f"{s.name}:{fid}: inline code is only checked for Python runtimes")
+                continue
+            try:
+                compile(code, f"{s.name}:{fid}", "exec")
+            except SyntaxError as e:
+                errors.append(f"{s.name}:{fid}: inline code does not compile: {e}")
+            if p.get("Handler") != "index.handler" or "def handler(" not in code:
+                errors.append(f"{s.name}:{fid}: Handler must be index.handler with a handler function")
+            if "cfnresponse.FAILED" not in code or "cfnresponse.SUCCESS" not in code:
+                errors.append(f"{s.name}:{fid}: a custom resource must answer SUCCESS and FAILED")
+    return errors
+
+
 CHECKS = [("references", check_references), ("imports", check_imports), ("resource types", check_resource_types),
           ("ports", check_ports), ("primetime scaling", check_scaling), ("alarms", check_alarms),
           ("dead-letter queues", check_queues), ("services and data", check_services),
-          ("security", check_security)]
+          ("security", check_security), ("inline code", check_inline_code)]
 
 
 # ------------------------------------------------------------------------------------------- self-test
@@ -658,6 +681,8 @@ def mutations():
          m("data", "Database", lambda r: set_path(r, ["Properties", "MultiAZ"], False))),
         ("plain HTTP listener forwarding to the api", "services and data",
          m("service", "HttpRedirectListener", lambda r: set_path(r, ["Properties", "DefaultActions"], [{"Type": "forward", "TargetGroupArn": {"Ref": "ApiTargetGroup"}}]))),
+        ("custom resource code with a syntax error", "inline code",
+         m("messaging", "PlatformApplicationFunction", lambda r: set_path(r, ["Properties", "Code", "ZipFile"], r["Properties"]["Code"]["ZipFile"].replace("def handler(event, context):", "def handler(event, context)")))),
         ("PassRole to any service", "security",
          m("service", "SiloTaskRole", lambda r: r["Properties"]["Policies"][2]["PolicyDocument"]["Statement"][2].pop("Condition"))),
         ("wildcard resource", "security",
