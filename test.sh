@@ -37,6 +37,21 @@ for project in tests/*.Tests/*.csproj; do
   passed=$((passed + $(count Passed))); failed=$((failed + $(count Failed))); skipped=$((skipped + $(count Skipped)))
 done
 
+# ---- deploy/: the AWS CloudFormation stacks, validated offline (cfn-lint + our checks + self-test) ----
+echo "test.sh: validating deploy/ (CloudFormation)"
+deploy_log="$results/deploy.log"
+if ! deploy/validate.sh 2>&1 | tee "$deploy_log"; then
+  status=1
+fi
+# validate.py closes with "deploy: N passed, N failed".
+if ! grep -qE "^deploy: [0-9]+ passed, [0-9]+ failed$" "$deploy_log"; then
+  echo "test.sh: deploy/validate.sh produced no summary" >&2; status=1
+else
+  summary=$(grep -E "^deploy: [0-9]+ passed, [0-9]+ failed$" "$deploy_log" | tail -1)
+  passed=$((passed + $(echo "$summary" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")))
+  failed=$((failed + $(echo "$summary" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+")))
+fi
+
 if [ "$skipped" -ne 0 ]; then
   echo "test.sh: $skipped test(s) were skipped; a skipped test is a failure here" >&2
   status=1
