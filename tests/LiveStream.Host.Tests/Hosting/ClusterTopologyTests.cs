@@ -43,7 +43,8 @@ public sealed class ClusterTopologyTests
 
         // Grain state is in PostgreSQL.
         var storedTypes = await database.ScalarAsync<string>("SELECT string_agg(DISTINCT grain_type, ',' ORDER BY grain_type) FROM orleans_storage");
-        Assert.Equal("mentee,mentor,session", storedTypes);
+        // "fanout" is the notification fan-out of the scheduled session (its durable cursor).
+        Assert.Equal("fanout,mentee,mentor,session", storedTypes);
 
         // A silo-only process serves health, not the API.
         Assert.Equal(HttpStatusCode.NotFound, siloApi.StatusCode);
