@@ -31,6 +31,9 @@ public sealed record BenchOptions
 
     public string Output { get; init; } = "docs/benchmarks.md";
 
+    /// <summary>Extra environment for the host processes, e.g. <c>DOTNET_PerfMapEnabled=1</c> to profile with perf.</summary>
+    public IReadOnlyDictionary<string, string> HostEnvironment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The command line as the user typed it, written into the report (bench/run.sh passes it).</summary>
     public string? Command { get; init; }
 
@@ -52,6 +55,7 @@ public sealed record BenchOptions
           --mentees <n>          mentees seeded (default 50)
           --output <file>        report path, relative to the repository root (default docs/benchmarks.md)
           --command <text>       the command line to print in the report
+          --host-env <list>      extra KEY=VALUE,... for the host processes (e.g. DOTNET_PerfMapEnabled=1)
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -67,7 +71,7 @@ public sealed record BenchOptions
             values[args[i][2..]] = args[++i];
         }
 
-        var known = new[] { "postgres", "repo", "threads", "connections", "duration", "warmup", "timeout", "topologies", "scenarios", "mentees", "output", "command" };
+        var known = new[] { "postgres", "repo", "threads", "connections", "duration", "warmup", "timeout", "topologies", "scenarios", "mentees", "output", "command", "host-env" };
         if (values.Keys.FirstOrDefault(key => !known.Contains(key)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.\n{Usage}");
@@ -93,6 +97,10 @@ public sealed record BenchOptions
             Mentees = Int(values, "mentees", defaults.Mentees),
             Output = values.GetValueOrDefault("output") ?? defaults.Output,
             Command = values.GetValueOrDefault("command"),
+            HostEnvironment = values.TryGetValue("host-env", out var hostEnvironment)
+                ? List(hostEnvironment).Select(pair => pair.Split('=', 2)).ToDictionary(
+                    pair => pair[0], pair => pair.Length == 2 ? pair[1] : throw new ArgumentException($"--host-env wants KEY=VALUE, not '{pair[0]}'."))
+                : defaults.HostEnvironment,
         };
     }
 

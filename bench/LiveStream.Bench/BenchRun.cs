@@ -12,6 +12,8 @@ public sealed record TopologyResult(Topology Topology, IReadOnlyList<ScenarioRes
 /// <summary>The run: baseline process, then for each topology a fresh database, the host, the seed and every scenario.</summary>
 public static class BenchRun
 {
+    public const string JitGroup = "host JIT tiering";
+
     public static async Task RunAsync(BenchOptions options)
     {
         var wrkVersion = await WrkRunner.EnsureInstalledAsync();
@@ -37,6 +39,16 @@ public static class BenchRun
             var groups = new List<ProcessGroup> { new("bare kestrel", () => [baseline.Process.Id]) };
             groups.AddRange(host.Processes.Select(process => new ProcessGroup(process.Name, () => [process.Id])));
             groups.Add(new ProcessGroup("postgres", () => CpuSampler.PostgresPids(postgresPort)));
+            // Not a process of its own but part of the host's CPU: JIT tiering still running means the warm-up was short.
+            groups.Add(new ProcessGroup(JitGroup, () => host.Processes.SelectMany(process => CpuSampler.TieredCompilationThreads(process.Id))));
+
+            // One warm-up round over every measured host scenario before any measurement: the first scenario measured
+            // must not pay the JIT tiering of code all scenarios share (ASP.NET Core, auth, Orleans messaging).
+            Console.WriteLine("bench:   warm-up round over every scenario");
+            foreach (var scenario in selected.Where(scenario => scenario.Pending is null && scenario.Target == ScenarioTarget.Host))
+            {
+                await wrk.WarmUpAsync(scenario, scenario.Requests(seed), host.BaseAddress);
+            }
 
             var scenarios = new List<ScenarioResult>();
             foreach (var scenario in selected)
@@ -51,14 +63,16 @@ public static class BenchRun
                 var target = scenario.Target == ScenarioTarget.Baseline ? baseline.BaseAddress : host.BaseAddress;
                 var requests = scenario.Requests(seed);
                 await WaitForQuietMachineAsync();
+                Console.WriteLine($"bench:   {scenario.Id,-16} warm-up");
                 await wrk.WarmUpAsync(scenario, requests, target);
+                Console.WriteLine($"bench:   {scenario.Id,-16} measuring");
                 var (result, cpu) = await wrk.MeasureAsync(scenario, requests, target, groups);
                 scenarios.Add(new ScenarioResult(scenario, result, cpu, null));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"bench:   {scenario.Id,-16} {result.RequestsPerSecond,10:0} req/s  p50 {result.P50Milliseconds,7:0.00} ms  p99 {result.P99Milliseconds,7:0.00} ms  errors {result.ErrorSummary}"));
             }
 
-            results.Add(new TopologyResult(topology, scenarios, [.. groups.Select(group => group.Name)], seed.SessionDetailBytes));
+            results.Add(new TopologyResult(topology, scenarios, [.. groups.Where(group => group.Name != JitGroup).Select(group => group.Name)], seed.SessionDetailBytes));
         }
 
         var output = Path.Combine(options.RepositoryRoot, options.Output);
@@ -67,7 +81,7 @@ public static class BenchRun
     }
 
     /// <summary>
-    /// This box may be shared (other builds and tests): before a scenario, wait up to a minute for the machine to be
+    /// This box may be shared (other builds and tests): before a scenario, wait up to 30 s for the machine to be
     /// nearly idle so the figures are less disturbed. What still ran during a measurement is the report's `other`.
     /// </summary>
     private static async Task WaitForQuietMachineAsync()
@@ -85,7 +99,7 @@ public static class BenchRun
                 return;
             }
 
-            if (watch.Elapsed > TimeSpan.FromSeconds(60))
+            if (watch.Elapsed > TimeSpan.FromSeconds(30))
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench:   (the machine is still busy: {busy:0.00} cores used by other work; measuring anyway)"));
                 return;

@@ -9,7 +9,7 @@ public sealed record ProcessGroup(string Name, Func<IEnumerable<int>> Pids);
 public sealed record CpuSplit(IReadOnlyList<(string Name, double Cores)> Groups, double MachineBusyCores, int MachineCores)
 {
     /// <summary>Busy CPU not accounted to any group: other work on the box (other builds, tests, the kernel's softirqs).</summary>
-    public double OtherCores => Math.Max(0, MachineBusyCores - Groups.Sum(group => group.Cores));
+    public double OtherCores => Math.Max(0, MachineBusyCores - Groups.Where(group => !group.Name.Equals(BenchRun.JitGroup, StringComparison.Ordinal)).Sum(group => group.Cores));
 }
 
 /// <summary>
@@ -105,6 +105,22 @@ public sealed class CpuSampler(IReadOnlyList<ProcessGroup> groups)
             .Select(path => int.TryParse(Path.GetFileName(path), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1)
             .Where(pid => pid > 0 && (pid == postmaster || ParentOf(pid) == postmaster))
             .ToList();
+    }
+
+    /// <summary>The JIT's background tiering thread(s) of a process (".NET Tiered Compilation", cut to 15 characters).</summary>
+    public static IEnumerable<int> TieredCompilationThreads(int pid)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories($"/proc/{pid}/task")
+                .Where(task => File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal))
+                .Select(task => int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture))
+                .ToList();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
     }
 
     private static string[]? CommandLine(int pid)

@@ -57,6 +57,10 @@ public sealed class HostTopology : IAsyncDisposable
             ["Auth__DevTokens__SigningKey"] = signingKey,
             ["Orleans__ClusterId"] = clusterId,
         };
+        foreach (var (key, value) in options.HostEnvironment)
+        {
+            environment[key] = value;
+        }
 
         await ChildProcess.RunToCompletionAsync("migrate", "dotnet", [options.HostAssembly, "migrate"], environment, workingDirectory);
 

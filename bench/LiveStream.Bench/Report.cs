@@ -32,6 +32,11 @@ public static class Report
         Line($"- Command: `{options.Command ?? "dotnet run --project bench/LiveStream.Bench -c Release -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}`");
         Line($"- Load: `wrk {options.WrkFlags} -s bench/LiveStream.Bench/lua/bench.lua` per scenario, after a discarded {options.WarmupSeconds} s warm-up with the same flags");
         Line($"- Host: Release build of `src/LiveStream.Host`, a fresh database per topology (created, `LiveStream.Host.dll migrate`, dropped), settings {string.Join(", ", HostTopology.CommonSettings.Select(pair => $"`{pair.Key}={pair.Value}`"))}; every request to the host except the token scenario carries `Authorization: Bearer <dev token>` of a seeded mentee");
+        if (options.HostEnvironment.Count > 0)
+        {
+            Line($"- Extra host environment: {string.Join(", ", options.HostEnvironment.Select(pair => $"`{pair.Key}={pair.Value}`"))}");
+        }
+
         Line($"- Seed (through the API): 1 mentor with profile and course, 8 scheduled sessions, {options.Mentees} mentees with profiles following the mentor");
         Line($"- Response sizes: bare Kestrel `GET /` {baselineBytes} bytes; session detail {string.Join(" / ", topologies.Select(t => $"{t.SessionDetailBytes} bytes ({t.Topology.Name()})"))}");
         Line();
@@ -104,15 +109,15 @@ public static class Report
 
         md.Append("CPU used during each measured run, in cores (").Append(measured.FirstOrDefault()?.Cpu?.MachineCores ?? Environment.ProcessorCount).Append(" = the whole box):\n\n");
         var groups = topology.ServerGroups.Append("wrk").ToList();
-        md.Append("| scenario | ").Append(string.Join(" | ", groups)).Append(" | other | machine busy | server CPU per request |\n");
-        md.Append("|---|").Append(string.Concat(groups.Select(_ => "---:|"))).Append("---:|---:|---:|\n");
+        md.Append("| scenario | ").Append(string.Join(" | ", groups)).Append(" | other | machine busy | server CPU per request | of the host: JIT tiering |\n");
+        md.Append("|---|").Append(string.Concat(groups.Select(_ => "---:|"))).Append("---:|---:|---:|---:|\n");
         foreach (var row in measured)
         {
             var cpu = row.Cpu!;
             var cores = groups.Select(name => cpu.Groups.FirstOrDefault(group => group.Name == name).Cores).ToList();
             var serverNames = row.Scenario.Target == ScenarioTarget.Baseline ? ["bare kestrel"] : topology.ServerGroups.Where(name => name.StartsWith("host", StringComparison.Ordinal)).ToList();
             var serverCores = cpu.Groups.Where(group => serverNames.Contains(group.Name)).Sum(group => group.Cores);
-            md.Append(CultureInfo.InvariantCulture, $"| `{row.Scenario.Id}` | {string.Join(" | ", cores.Select(c => c.ToString("0.00", CultureInfo.InvariantCulture)))} | {cpu.OtherCores:0.00} | {cpu.MachineBusyCores:0.00} | {serverCores * 1e6 / row.Result!.RequestsPerSecond:0} µs |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| `{row.Scenario.Id}` | {string.Join(" | ", cores.Select(c => c.ToString("0.00", CultureInfo.InvariantCulture)))} | {cpu.OtherCores:0.00} | {cpu.MachineBusyCores:0.00} | {serverCores * 1e6 / row.Result!.RequestsPerSecond:0} µs | {cpu.Groups.FirstOrDefault(group => group.Name == BenchRun.JitGroup).Cores:0.00} |\n");
         }
 
         md.Append('\n');
