@@ -17,7 +17,7 @@ public sealed record BenchOptions
 
     public int DurationSeconds { get; init; } = 20;
 
-    public int WarmupSeconds { get; init; } = 5;
+    public int WarmupSeconds { get; init; } = 10;
 
     /// <summary>wrk's per-request timeout; a request slower than this counts as a socket timeout error.</summary>
     public int TimeoutSeconds { get; init; } = 2;
@@ -48,7 +48,7 @@ public sealed record BenchOptions
           --threads <n>          wrk -t (default 2)
           --connections <n>      wrk -c (default 64)
           --duration <s>         seconds measured per scenario (default 20)
-          --warmup <s>           seconds of discarded load before each scenario (default 5)
+          --warmup <s>           seconds of discarded load before each scenario (default 10)
           --timeout <s>          wrk --timeout (default 2)
           --topologies <list>    all,split (default both)
           --scenarios <list>     scenario ids to run (default all)

@@ -36,9 +36,9 @@ public static class BenchRun
             await using var database = await BenchDatabase.CreateAsync(options.PostgresAdmin);
             await using var host = await HostTopology.StartAsync(options, topology, database);
             var seed = await Seeder.SeedAsync(host.BaseAddress, options.Mentees);
-            var groups = new List<ProcessGroup> { new("bare kestrel", () => [baseline.Process.Id]) };
-            groups.AddRange(host.Processes.Select(process => new ProcessGroup(process.Name, () => [process.Id])));
-            groups.Add(new ProcessGroup("postgres", () => CpuSampler.PostgresPids(postgresPort)));
+            var groups = new List<ProcessGroup> { ProcessGroup.Processes("bare kestrel", () => [baseline.Process.Id]) };
+            groups.AddRange(host.Processes.Select(process => ProcessGroup.Processes(process.Name, () => [process.Id])));
+            groups.Add(ProcessGroup.Processes("postgres", () => CpuSampler.PostgresPids(postgresPort)));
             // Not a process of its own but part of the host's CPU: JIT tiering still running means the warm-up was short.
             groups.Add(new ProcessGroup(JitGroup, () => host.Processes.SelectMany(process => CpuSampler.TieredCompilationThreads(process.Id))));
 

@@ -2,8 +2,15 @@ using System.Globalization;
 
 namespace LiveStream.Bench;
 
-/// <summary>A named set of processes whose CPU time is summed (one host process, wrk, every PostgreSQL process).</summary>
-public sealed record ProcessGroup(string Name, Func<IEnumerable<int>> Pids);
+/// <summary>
+/// A named set of processes (or threads) whose CPU time is summed: one host process, wrk, every PostgreSQL process.
+/// <see cref="StatFiles"/> names their /proc stat files: /proc/&lt;pid&gt;/stat, or /proc/&lt;pid&gt;/task/&lt;tid&gt;/stat for a thread.
+/// </summary>
+public sealed record ProcessGroup(string Name, Func<IEnumerable<string>> StatFiles)
+{
+    public static ProcessGroup Processes(string name, Func<IEnumerable<int>> pids) =>
+        new(name, () => pids().Select(pid => $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat"));
+}
 
 /// <summary>CPU used over a window, in cores (1.0 = one core busy the whole window), per group and for the machine.</summary>
 public sealed record CpuSplit(IReadOnlyList<(string Name, double Cores)> Groups, double MachineBusyCores, int MachineCores)
@@ -21,7 +28,7 @@ public sealed class CpuSampler(IReadOnlyList<ProcessGroup> groups)
     // USER_HZ: the unit of /proc times; 100 on every mainstream Linux build.
     private const double TicksPerSecond = 100;
 
-    private sealed record Snapshot(DateTime At, Dictionary<int, long> ProcessTicks, long MachineBusy, long MachineTotal);
+    private sealed record Snapshot(DateTime At, Dictionary<string, long> ProcessTicks, long MachineBusy, long MachineTotal);
 
     private Snapshot? _start;
 
@@ -35,9 +42,9 @@ public sealed class CpuSampler(IReadOnlyList<ProcessGroup> groups)
         var split = groups.Select(group =>
         {
             long ticks = 0;
-            foreach (var pid in group.Pids().Distinct())
+            foreach (var file in group.StatFiles().Distinct())
             {
-                if (start.ProcessTicks.TryGetValue(pid, out var before) && end.ProcessTicks.TryGetValue(pid, out var after))
+                if (start.ProcessTicks.TryGetValue(file, out var before) && end.ProcessTicks.TryGetValue(file, out var after))
                 {
                     ticks += after - before;
                 }
@@ -51,12 +58,12 @@ public sealed class CpuSampler(IReadOnlyList<ProcessGroup> groups)
 
     private Snapshot Take()
     {
-        var ticks = new Dictionary<int, long>();
-        foreach (var pid in groups.SelectMany(group => group.Pids()).Distinct())
+        var ticks = new Dictionary<string, long>();
+        foreach (var file in groups.SelectMany(group => group.StatFiles()).Distinct())
         {
-            if (ProcessTicks(pid) is { } value)
+            if (ProcessTicks(file) is { } value)
             {
-                ticks[pid] = value;
+                ticks[file] = value;
             }
         }
 
@@ -64,12 +71,12 @@ public sealed class CpuSampler(IReadOnlyList<ProcessGroup> groups)
         return new Snapshot(DateTime.UtcNow, ticks, busy, total);
     }
 
-    /// <summary>utime + stime (fields 14 and 15 of /proc/pid/stat; the command name in field 2 may contain spaces).</summary>
-    private static long? ProcessTicks(int pid)
+    /// <summary>utime + stime (fields 14 and 15 of a stat file; the command name in field 2 may contain spaces).</summary>
+    private static long? ProcessTicks(string statFile)
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var stat = File.ReadAllText(statFile);
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
         }
@@ -107,14 +114,17 @@ public sealed class CpuSampler(IReadOnlyList<ProcessGroup> groups)
             .ToList();
     }
 
-    /// <summary>The JIT's background tiering thread(s) of a process (".NET Tiered Compilation", cut to 15 characters).</summary>
-    public static IEnumerable<int> TieredCompilationThreads(int pid)
+    /// <summary>
+    /// Stat files of the JIT's background tiering thread of a process (".NET Tiered Compilation", cut to 15 characters).
+    /// The runtime starts that thread on demand and ends it when idle, so it counts only if it lives through the window.
+    /// </summary>
+    public static IEnumerable<string> TieredCompilationThreads(int pid)
     {
         try
         {
             return Directory.EnumerateDirectories($"/proc/{pid}/task")
                 .Where(task => File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal))
-                .Select(task => int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture))
+                .Select(task => Path.Combine(task, "stat"))
                 .ToList();
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)

@@ -68,7 +68,7 @@ public sealed class WrkRunner(BenchOptions options, string workDirectory)
         CpuSplit? cpu = null;
         if (groups.Count > 0)
         {
-            var sampler = new CpuSampler([.. groups, new ProcessGroup("wrk", () => [wrk.Id])]);
+            var sampler = new CpuSampler([.. groups, ProcessGroup.Processes("wrk", () => [wrk.Id])]);
             var margin = seconds >= 5 ? 1.0 : 0.0;
             await Task.Delay(TimeSpan.FromSeconds(margin));
             sampler.Start();
