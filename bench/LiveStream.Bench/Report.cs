@@ -129,6 +129,7 @@ public static class Report
     {
         var start = previous.IndexOf(AnalysisStart, StringComparison.Ordinal);
         var end = previous.IndexOf(AnalysisEnd, StringComparison.Ordinal);
-        return start >= 0 && end > start ? previous[start..(end + AnalysisEnd.Length)] + "\n" : null;
+        // The analysis and every section after it (other tools' benchmarks) are kept across runs.
+        return start >= 0 && end > start ? previous[start..].TrimEnd('\n') + "\n" : null;
     }
 }
