@@ -13,6 +13,16 @@ public sealed partial class NotificationDelivery(NotificationStore store, IPushP
     public async Task DeliverAsync(NotificationJob job, CancellationToken cancellationToken)
     {
         var (title, body) = NotificationText.For(job.Event);
+        if (provider.DeliversByRecording)
+        {
+            if (await store.RecordToInboxAsync(job, title, body, provider.Name, cancellationToken) is null)
+            {
+                LogNotFollowing(logger, job.MenteeId, job.Event.MentorId, job.Event.LiveId, job.Event.Kind);
+            }
+
+            return;
+        }
+
         var notificationId = await store.RecordAsync(job, title, body, cancellationToken);
         if (notificationId is not { } id)
         {

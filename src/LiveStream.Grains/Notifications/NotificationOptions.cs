@@ -9,7 +9,7 @@ public sealed class NotificationOptions
     public int FanOutPageSize { get; set; } = 500;
 
     /// <summary>Jobs of one page enqueued concurrently.</summary>
-    public int FanOutConcurrency { get; set; } = 32;
+    public int FanOutConcurrency { get; set; } = 500;
 
     /// <summary>Pause between pages, to spread a very large fan-out's load on the queue (0 = none).</summary>
     public TimeSpan FanOutPagePause { get; set; } = TimeSpan.Zero;

@@ -49,6 +49,32 @@ public sealed class NotificationStore(LiveStreamDataSources dataSources)
         WHERE p.notification_id = $1 AND p.status = 'pending'
         """;
 
+    // The inbox provider's whole delivery in one round trip: the idempotent insert, then one 'sent' push record
+    // per registered device. Same keys as RecordSql and ClaimSql, so it is just as safe to repeat.
+    private const string RecordToInboxSql = """
+        WITH inserted AS (
+            INSERT INTO notifications (live_id, mentee_id, kind, mentor_id, title, body)
+            SELECT $1, $2, $3, $4, $5, $6
+            WHERE EXISTS (SELECT 1 FROM follows WHERE mentor_id = $4 AND mentee_id = $2)
+            ON CONFLICT (live_id, mentee_id, kind) DO NOTHING
+            RETURNING id
+        ),
+        notification AS (
+            SELECT id FROM inserted
+            UNION ALL
+            SELECT id FROM notifications WHERE live_id = $1 AND mentee_id = $2 AND kind = $3
+            LIMIT 1
+        ),
+        pushed AS (
+            INSERT INTO push_deliveries (notification_id, device_id, provider, status, attempts, sent_at)
+            SELECT n.id, d.device_id, $7, 'sent', 1, now()
+            FROM notification n JOIN push_devices d ON d.mentee_id = $2
+            ON CONFLICT (notification_id, device_id) DO NOTHING
+            RETURNING 1
+        )
+        SELECT id, (SELECT count(*) FROM pushed) FROM notification
+        """;
+
     private const string ListSql = """
         SELECT id, live_id, mentor_id, kind, title, body, created_at
         FROM notifications
@@ -67,6 +93,23 @@ public sealed class NotificationStore(LiveStreamDataSources dataSources)
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.MentorId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = title });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = body });
+        return await command.ExecuteScalarAsync(cancellationToken) is long id ? id : null;
+    }
+
+    /// <summary>
+    /// For providers whose push is the recorded row (the local inbox): records the notification and its pushes
+    /// in one statement. Null when the mentee does not follow the mentor (any more).
+    /// </summary>
+    public async Task<long?> RecordToInboxAsync(NotificationJob job, string title, string body, string provider, CancellationToken cancellationToken)
+    {
+        await using var command = dataSources.Primary.CreateCommand(RecordToInboxSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.LiveId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.MenteeId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.Kind.ToName() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.MentorId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = title });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = body });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = provider });
         return await command.ExecuteScalarAsync(cancellationToken) is long id ? id : null;
     }
 

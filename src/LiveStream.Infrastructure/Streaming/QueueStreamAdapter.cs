@@ -16,6 +16,11 @@ internal sealed class QueueStreamAdapter(
     ILoggerFactory loggerFactory,
     TimeProvider time) : IQueueAdapter
 {
+    // Up to this many producer messages share one write (PostgreSQL: one INSERT; SQS: batches of ten).
+    private const int MaxMessagesPerWrite = 500;
+
+    private readonly EnqueueBatcher _batcher = new(queue, MaxMessagesPerWrite);
+
     public string Name => name;
 
     // A deleted message is gone: consumers cannot rewind to an earlier point of the stream.
@@ -43,7 +48,8 @@ internal sealed class QueueStreamAdapter(
 
         var partition = checked((int)mapper.GetQueueForStream(streamId).GetNumericId());
         // The producer's await completes only once the queue has the message: an acknowledged OnNextAsync is durable.
-        await queue.EnqueueAsync(partition, [serializer.SerializeToArray(container)], CancellationToken.None);
+        // Concurrent producers of a partition share writes (a fan-out enqueues thousands of jobs at once).
+        await _batcher.EnqueueAsync(partition, serializer.SerializeToArray(container));
     }
 
     public IQueueAdapterReceiver CreateReceiver(QueueId queueId)

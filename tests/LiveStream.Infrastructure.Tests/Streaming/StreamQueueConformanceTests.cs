@@ -51,6 +51,54 @@ public sealed class StreamQueueConformanceTests(QueueBackendEnvironment environm
 
     [Theory]
     [MemberData(nameof(QueueBackends.All), MemberType = typeof(QueueBackends))]
+    public async Task Message_leased_by_a_consumer_that_died_is_redelivered_to_another_consumer(string backend)
+    {
+        // Arrange: two consumers of the same queues, as two silos would be.
+        var options = environment.Options(backend);
+        await using var survivor = await QueueBackendEnvironment.CreateQueueAsync(options);
+        LeasedMessage leased;
+        await using (var doomed = await QueueBackendEnvironment.CreateQueueAsync(options))
+        {
+            await doomed.EnqueueAsync(0, [Payload("orphan")], default);
+            leased = Assert.Single(await doomed.ReceiveAsync(0, 10, default));
+        }
+
+        // Act: the first consumer is gone without acknowledging; the survivor polls.
+        var whileLeased = await survivor.ReceiveAsync(0, 10, default);
+        await Task.Delay(PastVisibility);
+        var redelivered = await survivor.ReceiveAsync(0, 10, default);
+        await survivor.AcknowledgeAsync(0, redelivered, default);
+        await Task.Delay(PastVisibility);
+        var afterAcknowledgement = await survivor.ReceiveAsync(0, 10, default);
+
+        // Assert
+        Assert.Empty(whileLeased);
+        var again = Assert.Single(redelivered);
+        Assert.Equal(leased.MessageId, again.MessageId);
+        Assert.Equal("orphan", Text(again.Payload));
+        Assert.Equal(2, again.Attempt);
+        Assert.Empty(afterAcknowledgement);
+    }
+
+    [Theory]
+    [MemberData(nameof(QueueBackends.All), MemberType = typeof(QueueBackends))]
+    public async Task Duplicating_fault_injection_hands_out_every_message_twice_as_independent_messages(string backend)
+    {
+        await using var queue = await CreateAsync(backend, o => o.DuplicateEveryMessage = true);
+        await queue.EnqueueAsync(0, [Payload("twice")], default);
+
+        var received = await ReceiveAllAsync(queue, 0, expected: 2);
+        await queue.AcknowledgeAsync(0, received, default);
+        await Task.Delay(PastVisibility);
+        var afterAcknowledgement = await queue.ReceiveAsync(0, 10, default);
+
+        Assert.Equal(["twice", "twice"], received.Select(m => Text(m.Payload)));
+        Assert.Equal(2, received.Select(m => m.MessageId).Distinct().Count());
+        Assert.Empty(afterAcknowledgement);
+    }
+
+    [Theory]
+    [MemberData(nameof(QueueBackends.All), MemberType = typeof(QueueBackends))]
     public async Task Message_handed_out_max_attempts_times_moves_to_dead_letter_queue(string backend)
     {
         await using var queue = await CreateAsync(backend, o => o.MaxAttempts = 2);
@@ -193,6 +241,19 @@ public sealed class StreamQueueConformanceTests(QueueBackendEnvironment environm
 
     private Task<IStreamQueue> CreateAsync(string backend, Action<QueueStreamOptions>? adjust = null) =>
         QueueBackendEnvironment.CreateQueueAsync(environment.Options(backend, adjust));
+
+    /// <summary>SQS may spread a batch over several receives; collects until <paramref name="expected"/> arrived.</summary>
+    private static async Task<List<LeasedMessage>> ReceiveAllAsync(IStreamQueue queue, int partition, int expected)
+    {
+        var received = new List<LeasedMessage>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (received.Count < expected && DateTime.UtcNow < deadline)
+        {
+            received.AddRange(await queue.ReceiveAsync(partition, 10, default));
+        }
+
+        return received;
+    }
 
     private static byte[] Payload(string text) => Encoding.UTF8.GetBytes(text);
 

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Reflection;
+using Npgsql;
+
+namespace LiveStream.Bench;
+
+/// <summary>What one scenario gave in one topology: measured, or skipped with the reason.</summary>
+public sealed record ScenarioResult(Scenario Scenario, WrkResult? Result, CpuSplit? Cpu, string? Skipped);
+
+public sealed record TopologyResult(Topology Topology, IReadOnlyList<ScenarioResult> Scenarios, IReadOnlyList<string> ServerGroups, int SessionDetailBytes);
+
+/// <summary>The run: baseline process, then for each topology a fresh database, the host, the seed and every scenario.</summary>
+public static class BenchRun
+{
+    public const string JitGroup = "host JIT tiering";
+
+    public static async Task RunAsync(BenchOptions options)
+    {
+        var wrkVersion = await WrkRunner.EnsureInstalledAsync();
+        var machine = await MachineInfo.CollectAsync(wrkVersion, options.PostgresAdmin);
+        var postgresPort = new NpgsqlConnectionStringBuilder(options.PostgresAdmin).Port;
+        var workDirectory = Directory.CreateDirectory(Path.Combine(options.RepositoryRoot, ".local", "bench")).FullName;
+        var wrk = new WrkRunner(options, workDirectory);
+        var selected = Scenarios.All.Where(scenario => options.Scenarios.Count == 0 || options.Scenarios.Contains(scenario.Id)).ToList();
+        if (!selected.Any(scenario => scenario.Id == Scenarios.BaselineId))
+        {
+            selected.Insert(0, Scenarios.All[0]); // every ratio needs the baseline of the same run
+        }
+
+        Console.WriteLine($"bench: {machine.Cores} cores, {machine.MemoryGiB:0.0} GiB, wrk {options.WrkFlags} (warm-up {options.WarmupSeconds}s)");
+        await using var baseline = await StartBaselineAsync();
+        var results = new List<TopologyResult>();
+        foreach (var topology in options.Topologies)
+        {
+            Console.WriteLine($"bench: topology {topology.Name()}: fresh database, migrate, start, seed");
+            await using var database = await BenchDatabase.CreateAsync(options.PostgresAdmin);
+            await using var host = await HostTopology.StartAsync(options, topology, database);
+            var seed = await Seeder.SeedAsync(host.BaseAddress, options.Mentees);
+            var groups = new List<ProcessGroup> { ProcessGroup.Processes("bare kestrel", () => [baseline.Process.Id]) };
+            groups.AddRange(host.Processes.Select(process => ProcessGroup.Processes(process.Name, () => [process.Id])));
+            groups.Add(ProcessGroup.Processes("postgres", () => CpuSampler.PostgresPids(postgresPort)));
+            // Not a process of its own but part of the host's CPU: JIT tiering still running means the warm-up was short.
+            groups.Add(new ProcessGroup(JitGroup, () => host.Processes.SelectMany(process => CpuSampler.TieredCompilationThreads(process.Id))));
+
+            // One warm-up round over every measured host scenario before any measurement: the first scenario measured
+            // must not pay the JIT tiering of code all scenarios share (ASP.NET Core, auth, Orleans messaging).
+            Console.WriteLine("bench:   warm-up round over every scenario");
+            foreach (var scenario in selected.Where(scenario => scenario.Pending is null && scenario.Target == ScenarioTarget.Host))
+            {
+                await wrk.WarmUpAsync(scenario, scenario.Requests(seed), host.BaseAddress);
+            }
+
+            var scenarios = new List<ScenarioResult>();
+            foreach (var scenario in selected)
+            {
+                if (scenario.Pending is { } reason)
+                {
+                    Console.WriteLine($"bench:   {scenario.Id,-16} skipped: {reason}");
+                    scenarios.Add(new ScenarioResult(scenario, null, null, reason));
+                    continue;
+                }
+
+                var target = scenario.Target == ScenarioTarget.Baseline ? baseline.BaseAddress : host.BaseAddress;
+                var requests = scenario.Requests(seed);
+                await WaitForQuietMachineAsync();
+                Console.WriteLine($"bench:   {scenario.Id,-16} warm-up");
+                await wrk.WarmUpAsync(scenario, requests, target);
+                Console.WriteLine($"bench:   {scenario.Id,-16} measuring");
+                var (result, cpu) = await wrk.MeasureAsync(scenario, requests, target, groups);
+                scenarios.Add(new ScenarioResult(scenario, result, cpu, null));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"bench:   {scenario.Id,-16} {result.RequestsPerSecond,10:0} req/s  p50 {result.P50Milliseconds,7:0.00} ms  p99 {result.P99Milliseconds,7:0.00} ms  errors {result.ErrorSummary}"));
+            }
+
+            results.Add(new TopologyResult(topology, scenarios, [.. groups.Where(group => group.Name != JitGroup).Select(group => group.Name)], seed.SessionDetailBytes));
+        }
+
+        var output = Path.Combine(options.RepositoryRoot, options.Output);
+        await Report.WriteAsync(output, options, machine, baseline.DocumentBytes, results);
+        Console.WriteLine($"bench: wrote {output}");
+    }
+
+    /// <summary>
+    /// This box may be shared (other builds and tests): before a scenario, wait up to 30 s for the machine to be
+    /// nearly idle so the figures are less disturbed. What still ran during a measurement is the report's `other`.
+    /// </summary>
+    private static async Task WaitForQuietMachineAsync()
+    {
+        const double quietCores = 0.3;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var sampler = new CpuSampler([]);
+            sampler.Start();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var busy = sampler.Stop().MachineBusyCores;
+            if (busy < quietCores)
+            {
+                return;
+            }
+
+            if (watch.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench:   (the machine is still busy: {busy:0.00} cores used by other work; measuring anyway)"));
+                return;
+            }
+        }
+    }
+
+    private sealed record Baseline(ChildProcess Process, Uri BaseAddress, int DocumentBytes) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Process.DisposeAsync();
+    }
+
+    /// <summary>This executable again, as <c>baseline --port N</c>, so the baseline is a process of its own like the host.</summary>
+    private static async Task<Baseline> StartBaselineAsync()
+    {
+        var port = ChildProcess.FreePort();
+        var self = Environment.ProcessPath ?? "dotnet";
+        var arguments = new List<string>();
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            arguments.Add(Assembly.GetExecutingAssembly().Location);
+        }
+
+        arguments.AddRange([BaselineServer.Command, "--port", port.ToString(CultureInfo.InvariantCulture)]);
+        var process = ChildProcess.Start("bare kestrel", self, arguments, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
+        var baseAddress = new Uri($"http://127.0.0.1:{port}/");
+        try
+        {
+            await process.WaitUntilAnswersAsync(baseAddress, TimeSpan.FromSeconds(30));
+            using var http = new HttpClient();
+            var bytes = (await http.GetByteArrayAsync(baseAddress)).Length;
+            return new Baseline(process, baseAddress, bytes);
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+    }
+}

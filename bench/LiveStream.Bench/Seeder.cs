@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace LiveStream.Bench;
+
+/// <summary>What the scenarios address: ids and tokens created through the public API.</summary>
+public sealed record SeedData(
+    string MentorId,
+    string CourseId,
+    string LiveId,
+    string MentorToken,
+    IReadOnlyList<(string MenteeId, string Token)> Mentees,
+    int SessionDetailBytes);
+
+/// <summary>
+/// Seeds one mentor (profile, course, a month of scheduled sessions: DESIGN §5 plans 8 per mentor) and mentees who
+/// follow the mentor, only through the HTTP API with Bearer dev tokens, exactly as clients do.
+/// </summary>
+public static class Seeder
+{
+    public const string MentorId = "bench-mentor";
+    public const string CourseId = "bench-course";
+    private const int SessionsPerMentor = 8;
+
+    public static async Task<SeedData> SeedAsync(Uri baseAddress, int mentees)
+    {
+        using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var mentorToken = await TokenAsync(http, MentorId, "mentor");
+        await SendAsync(http, HttpMethod.Put, $"mentor/{MentorId}", mentorToken, new
+        {
+            displayName = "Ada Lovelace",
+            bio = "Mathematician; writes the first published algorithm.",
+            avatarUrl = "https://example.com/ada.png",
+        });
+        await SendAsync(http, HttpMethod.Put, $"mentor/{MentorId}/courses/{CourseId}", mentorToken, new
+        {
+            title = "Analytical Engines",
+            description = "From the Difference Engine to general computation.",
+        });
+
+        var menteeTokens = new List<(string, string)>();
+        for (var i = 0; i < mentees; i++)
+        {
+            var menteeId = $"bench-mentee-{i.ToString(CultureInfo.InvariantCulture)}";
+            var token = await TokenAsync(http, menteeId, "mentee");
+            await SendAsync(http, HttpMethod.Put, $"mentee/{menteeId}", token, new { displayName = $"Mentee {i}" });
+            await SendAsync(http, HttpMethod.Put, $"mentee/{menteeId}/following/{MentorId}", token, null);
+            menteeTokens.Add((menteeId, token));
+        }
+
+        string? liveId = null;
+        for (var i = 0; i < SessionsPerMentor; i++)
+        {
+            using var created = await SendAsync(http, HttpMethod.Post, "livestream/", mentorToken, new
+            {
+                mentorId = MentorId,
+                courseId = CourseId,
+                title = $"Bernoulli numbers on the Analytical Engine, part {i + 1}",
+                scheduledStart = DateTimeOffset.UtcNow.AddDays(7 + (3 * i)),
+            });
+            liveId ??= created.RootElement.GetProperty("liveId").GetString();
+        }
+
+        // The detail scenario's answer, fetched once: it must succeed, and its size is reported beside the baseline's.
+        var detailPath = $"mentor/{MentorId}/live/{liveId}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, detailPath);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", menteeTokens.Count > 0 ? menteeTokens[0].Item2 : mentorToken);
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Seed check GET /{detailPath} answered {(int)response.StatusCode}.");
+        }
+
+        return new SeedData(MentorId, CourseId, liveId!, mentorToken, menteeTokens, body.Length);
+    }
+
+    private static async Task<string> TokenAsync(HttpClient http, string userId, string role)
+    {
+        using var response = await SendAsync(http, HttpMethod.Post, "auth/dev-token", null, new { userId, role });
+        return response.RootElement.GetProperty("token").GetString()!;
+    }
+
+    private static async Task<JsonDocument> SendAsync(HttpClient http, HttpMethod method, string path, string? token, object? body)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Seeding failed: {method} /{path} answered {(int)response.StatusCode}: {text}");
+        }
+
+        return JsonDocument.Parse(text.Length == 0 ? "{}" : text);
+    }
+}
