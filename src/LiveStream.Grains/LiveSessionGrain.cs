@@ -1,7 +1,9 @@
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentors;
 using LiveStream.Abstractions.Sessions;
+using LiveStream.Infrastructure.Media;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace LiveStream.Grains;
 
@@ -11,13 +13,84 @@ public sealed class LiveSessionState
 {
     [Id(0)]
     public SessionSnapshot? Session { get; set; }
+
+    [Id(1)]
+    public SessionMedia Media { get; set; } = new();
+}
+
+/// <summary>The media side of a session: the secret key, the channel, the connected publisher and the pending deadlines.</summary>
+[GenerateSerializer]
+[Alias("livestream.session-media")]
+public sealed class SessionMedia
+{
+    [Id(0)]
+    public string? StreamKey { get; set; }
+
+    [Id(1)]
+    public MediaChannel? Channel { get; set; }
+
+    /// <summary>The ingest connection currently publishing; null while nobody is (not yet, or dropped and in grace).</summary>
+    [Id(2)]
+    public string? PublisherId { get; set; }
+
+    /// <summary>Starting: fail when no publisher arrived by then.</summary>
+    [Id(3)]
+    public DateTimeOffset? NoInputDeadline { get; set; }
+
+    /// <summary>Live without a publisher: end when it has not reconnected by then.</summary>
+    [Id(4)]
+    public DateTimeOffset? ReconnectDeadline { get; set; }
+
+    /// <summary>Live: stop at the maximum duration.</summary>
+    [Id(5)]
+    public DateTimeOffset? MaxDurationDeadline { get; set; }
+
+    /// <summary>Ending: retry a stop that failed half way.</summary>
+    [Id(6)]
+    public DateTimeOffset? EndRetryAt { get; set; }
+
+    /// <summary>Scheduled: prepare the channel ahead of the start (providers with a pre-warm lead).</summary>
+    [Id(7)]
+    public DateTimeOffset? PrewarmAt { get; set; }
+
+    /// <summary>Scheduled with a pre-warmed channel: release it when nobody started by then.</summary>
+    [Id(8)]
+    public DateTimeOffset? NoShowDeadline { get; set; }
+
+    /// <summary>The channel's resources were deleted (the record stays for its ids and URLs).</summary>
+    [Id(9)]
+    public bool ChannelDeleted { get; set; }
+
+    /// <summary>The deadline reminder is registered, so clearing it needs the reminder service only when it exists.</summary>
+    [Id(10)]
+    public bool HasReminder { get; set; }
+
+    public DateTimeOffset? NextDeadline() =>
+        new[] { NoInputDeadline, ReconnectDeadline, MaxDurationDeadline, EndRetryAt, PrewarmAt, NoShowDeadline }.Where(at => at is not null).Min();
+
+    public void ClearDeadlines()
+    {
+        NoInputDeadline = null;
+        ReconnectDeadline = null;
+        MaxDurationDeadline = null;
+        EndRetryAt = null;
+        PrewarmAt = null;
+        NoShowDeadline = null;
+    }
 }
 
 public sealed class LiveSessionGrain(
     [PersistentState("session", GrainStorage.Name)] IPersistentState<LiveSessionState> state,
+    IMediaProvider media,
+    IOptions<MediaOptions> mediaOptions,
     TimeProvider clock,
-    ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain
+    ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain, IRemindable
 {
+    /// <summary>One reminder per session, always set to the nearest media deadline, so timeouts survive silo loss.</summary>
+    private const string DeadlineReminder = "media-deadline";
+
+    private SessionMedia Media => state.State.Media;
+
     public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
 
     public async Task<SessionSnapshot> ScheduleAsync(SessionDefinition definition)
@@ -39,8 +112,14 @@ public sealed class LiveSessionGrain(
             definition.LiveId, definition.MentorId, definition.CourseId, definition.Title, SessionState.Scheduled,
             definition.ScheduledStart, clock.GetUtcNow(), StartedAt: null, EndedAt: null, PlaybackUrl: null, RecordingUrl: null, FailureReason: null);
         state.State.Session = session;
+        if (media.PrewarmLead > TimeSpan.Zero)
+        {
+            Media.PrewarmAt = session.ScheduledStart - media.PrewarmLead;
+        }
+
         await state.WriteStateAsync();
         logger.LogInformation("Session {LiveId} of mentor {MentorId} scheduled for {ScheduledStart}", session.LiveId, session.MentorId, session.ScheduledStart);
+        await ScheduleNextDeadlineAsync();
         return session;
     }
 
@@ -52,8 +131,290 @@ public sealed class LiveSessionGrain(
             return session;
         }
 
-        return await TransitionAsync(session, SessionState.Cancelled, s => s with { EndedAt = clock.GetUtcNow() });
+        if (!SessionLifecycle.CanTransition(session.State, SessionState.Cancelled))
+        {
+            throw DomainException.Conflict($"A session that is {Name(session.State)} cannot be cancelled.");
+        }
+
+        // Resources first: if deleting fails the session stays cancellable and the caller may retry.
+        await DeleteChannelAsync();
+        Media.ClearDeadlines();
+        Media.PublisherId = null;
+        var cancelled = await TransitionAsync(session, SessionState.Cancelled, s => s with { EndedAt = clock.GetUtcNow(), PlaybackUrl = null });
+        await ScheduleNextDeadlineAsync();
+        return cancelled;
     }
+
+    public async Task<SessionIngest> GetIngestAsync()
+    {
+        var session = RequireSession();
+        if (session.State is not (SessionState.Scheduled or SessionState.Starting or SessionState.Live))
+        {
+            throw DomainException.Conflict($"A session that is {Name(session.State)} accepts no publisher.");
+        }
+
+        var key = await EnsureStreamKeyAsync(session);
+        var ingest = await media.GetIngestAsync(session.LiveId, key, Media.Channel, CancellationToken.None);
+        return new SessionIngest(ingest.Url, ingest.StreamKey);
+    }
+
+    public async Task<SessionSnapshot> StartAsync()
+    {
+        var session = RequireSession();
+        switch (session.State)
+        {
+            case SessionState.Starting or SessionState.Live:
+                return session;
+            case SessionState.Scheduled:
+                break;
+            default:
+                throw DomainException.Conflict($"A session that is {Name(session.State)} cannot be started.");
+        }
+
+        var key = await EnsureStreamKeyAsync(session);
+
+        // An existing (pre-warmed or half-created) channel is reused, so a retried start never creates a second one.
+        Media.Channel = await media.StartChannelAsync(session.LiveId, key, Media.Channel, CancellationToken.None);
+        Media.ChannelDeleted = false;
+        Media.ClearDeadlines();
+        Media.NoInputDeadline = clock.GetUtcNow() + mediaOptions.Value.NoInputTimeout;
+        var starting = await TransitionAsync(session, SessionState.Starting, s => s);
+        await ScheduleNextDeadlineAsync();
+        return starting;
+    }
+
+    public async Task<SessionSnapshot> StopAsync()
+    {
+        var session = RequireSession();
+        return session.State switch
+        {
+            SessionState.Ending or SessionState.Ended or SessionState.Recorded => session,
+            SessionState.Starting or SessionState.Live => await EndAsync(session, "stopped by the mentor"),
+            _ => throw DomainException.Conflict($"A session that is {Name(session.State)} cannot be stopped."),
+        };
+    }
+
+    public async Task<bool> AuthorizePublishAsync(PublishAttempt attempt)
+    {
+        var session = state.State.Session;
+        if (session is null || Media.StreamKey is null || !KeysMatch(Media.StreamKey, attempt.StreamKey))
+        {
+            logger.LogWarning("Refused a publish to session {LiveId} with a wrong stream key from connection {ConnectionId}", this.GetPrimaryKeyString(), attempt.ConnectionId);
+            return false;
+        }
+
+        switch (session.State)
+        {
+            case SessionState.Starting:
+                Media.PublisherId = attempt.ConnectionId;
+                Media.ClearDeadlines();
+                var now = clock.GetUtcNow();
+                Media.MaxDurationDeadline = now + mediaOptions.Value.MaxDuration;
+                await TransitionAsync(session, SessionState.Live, s => s with { StartedAt = now, PlaybackUrl = Media.Channel?.PlaybackUrl });
+                await ScheduleNextDeadlineAsync();
+                return true;
+
+            case SessionState.Live when Media.PublisherId == attempt.ConnectionId:
+                // A duplicated callback for the publisher we already accepted.
+                return true;
+
+            case SessionState.Live when Media.PublisherId is null:
+                Media.PublisherId = attempt.ConnectionId;
+                Media.ReconnectDeadline = null;
+                await state.WriteStateAsync();
+                logger.LogInformation("Publisher reconnected to session {LiveId} on connection {ConnectionId}", session.LiveId, attempt.ConnectionId);
+                await ScheduleNextDeadlineAsync();
+                return true;
+
+            case SessionState.Live:
+                logger.LogWarning("Refused a second publisher for session {LiveId} on connection {ConnectionId}", session.LiveId, attempt.ConnectionId);
+                return false;
+
+            default:
+                logger.LogWarning("Refused a publish to session {LiveId} that is {State}", session.LiveId, session.State);
+                return false;
+        }
+    }
+
+    public async Task PublishEndedAsync(string connectionId)
+    {
+        var session = state.State.Session;
+        if (session is not { State: SessionState.Live } || Media.PublisherId != connectionId)
+        {
+            // Late, duplicated or for a publisher we refused: nothing to fold in.
+            return;
+        }
+
+        Media.PublisherId = null;
+        Media.ReconnectDeadline = clock.GetUtcNow() + mediaOptions.Value.ReconnectGrace;
+        await state.WriteStateAsync();
+        logger.LogInformation("Publisher of session {LiveId} dropped; it may reconnect until {Deadline}", session.LiveId, Media.ReconnectDeadline);
+        await ScheduleNextDeadlineAsync();
+    }
+
+    public async Task RecordingReadyAsync(string recordingUrl)
+    {
+        var session = RequireSession();
+        if (session.State == SessionState.Recorded || session.State != SessionState.Ended)
+        {
+            // Duplicated, or early (the stop is still being folded in; the provider reports the URL then).
+            return;
+        }
+
+        await TransitionAsync(session, SessionState.Recorded, s => s with { RecordingUrl = recordingUrl });
+        await DeleteChannelAsync();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        var session = state.State.Session;
+        if (session is null)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        if (session.State == SessionState.Starting && Media.NoInputDeadline <= now)
+        {
+            await DeleteChannelAsync();
+            Media.ClearDeadlines();
+            await TransitionAsync(session, SessionState.Failed, s => s with { EndedAt = now, FailureReason = "No input arrived before the timeout." });
+        }
+        else if (session.State == SessionState.Live && Media.ReconnectDeadline <= now)
+        {
+            await EndAsync(session, "the publisher did not reconnect");
+        }
+        else if (session.State == SessionState.Live && Media.MaxDurationDeadline <= now)
+        {
+            await EndAsync(session, "the maximum duration was reached");
+        }
+        else if (session.State == SessionState.Ending && Media.EndRetryAt <= now)
+        {
+            await EndAsync(session, "retrying an interrupted stop");
+        }
+        else if (session.State == SessionState.Scheduled && Media.PrewarmAt <= now)
+        {
+            Media.Channel = await media.StartChannelAsync(session.LiveId, await EnsureStreamKeyAsync(session), Media.Channel, CancellationToken.None);
+            Media.ChannelDeleted = false;
+            Media.PrewarmAt = null;
+            Media.NoShowDeadline = session.ScheduledStart + mediaOptions.Value.NoShowTimeout;
+            await state.WriteStateAsync();
+        }
+        else if (session.State == SessionState.Scheduled && Media.NoShowDeadline <= now)
+        {
+            await DeleteChannelAsync();
+            Media.NoShowDeadline = null;
+            Media.Channel = null;
+            Media.ChannelDeleted = false;
+            await state.WriteStateAsync();
+        }
+
+        await ScheduleNextDeadlineAsync();
+    }
+
+    /// <summary>Live or starting -> ending -> ended (-> recorded when the provider has the recording at once).</summary>
+    private async Task<SessionSnapshot> EndAsync(SessionSnapshot session, string reason)
+    {
+        Media.ClearDeadlines();
+        if (session.State != SessionState.Ending)
+        {
+            // Persist "ending" before touching the channel, and keep a retry deadline in case this turn dies half way.
+            Media.EndRetryAt = clock.GetUtcNow() + TimeSpan.FromSeconds(30);
+            session = await TransitionAsync(session, SessionState.Ending, s => s with { PlaybackUrl = null });
+            await ScheduleNextDeadlineAsync();
+            logger.LogInformation("Session {LiveId} is ending: {Reason}", session.LiveId, reason);
+        }
+
+        MediaRecordingRequest recording;
+        try
+        {
+            recording = Media.Channel is { } channel
+                ? await media.StopChannelAsync(channel, CancellationToken.None)
+                : new MediaRecordingRequest(null, Pending: false);
+        }
+        catch (Exception exception) when (exception is not DomainException)
+        {
+            logger.LogError(exception, "Stopping the channel of session {LiveId} failed; retrying from a reminder", session.LiveId);
+            Media.EndRetryAt = clock.GetUtcNow() + TimeSpan.FromSeconds(30);
+            await state.WriteStateAsync();
+            await ScheduleNextDeadlineAsync();
+            return session;
+        }
+
+        Media.ClearDeadlines();
+        Media.PublisherId = null;
+        session = await TransitionAsync(session, SessionState.Ended, s => s with { EndedAt = clock.GetUtcNow() });
+        if (recording.RecordingUrl is { } url)
+        {
+            session = await TransitionAsync(session, SessionState.Recorded, s => s with { RecordingUrl = url });
+        }
+
+        if (!recording.Pending)
+        {
+            await DeleteChannelAsync();
+        }
+
+        await ScheduleNextDeadlineAsync();
+        return session;
+    }
+
+    private async Task DeleteChannelAsync()
+    {
+        if (Media.Channel is { } channel && !Media.ChannelDeleted)
+        {
+            await media.DeleteChannelAsync(channel, CancellationToken.None);
+            Media.ChannelDeleted = true;
+            await state.WriteStateAsync();
+        }
+    }
+
+    private async Task<string> EnsureStreamKeyAsync(SessionSnapshot session)
+    {
+        if (Media.StreamKey is { } existing)
+        {
+            return existing;
+        }
+
+        // "<liveId>.<secret>": the ingest callback finds the grain from the key; only the secret part must be guessed.
+        Media.StreamKey = $"{session.LiveId}.{Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_')}";
+        await state.WriteStateAsync();
+        return Media.StreamKey;
+    }
+
+    private async Task ScheduleNextDeadlineAsync()
+    {
+        var next = Media.NextDeadline();
+        if (next is null)
+        {
+            if (Media.HasReminder && await this.GetReminder(DeadlineReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            if (Media.HasReminder)
+            {
+                Media.HasReminder = false;
+                await state.WriteStateAsync();
+            }
+
+            return;
+        }
+
+        var due = next.Value - clock.GetUtcNow();
+        // The period is only a safety net (a missed tick is retried); the due time carries the deadline.
+        await this.RegisterOrUpdateReminder(DeadlineReminder, due < TimeSpan.Zero ? TimeSpan.Zero : due, TimeSpan.FromMinutes(1));
+        if (!Media.HasReminder)
+        {
+            Media.HasReminder = true;
+            await state.WriteStateAsync();
+        }
+    }
+
+    private static bool KeysMatch(string expected, string actual) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(expected), System.Text.Encoding.UTF8.GetBytes(actual));
+
+    private static string Name(SessionState value) => value.ToString().ToLowerInvariant();
 
     private async Task<SessionSnapshot> TransitionAsync(SessionSnapshot session, SessionState to, Func<SessionSnapshot, SessionSnapshot> apply)
     {

@@ -1,4 +1,5 @@
 using LiveStream.Grains;
+using LiveStream.Infrastructure.Media;
 using LiveStream.Infrastructure.Postgres;
 using LiveStream.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,6 +38,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton(_ => new LiveStreamDataSources(NpgsqlDataSource.Create(connectionString)));
             silo.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
+            silo.Services.AddLiveStreamMedia(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+            silo.UseInMemoryReminderService();
         });
         _cluster = builder.Build();
         await _cluster.DeployAsync();

@@ -97,6 +97,7 @@ public static class ApiExtensions
         app.MapMentorApi();
         app.MapMenteeApi();
         app.MapLiveSessionApi();
+        app.MapLiveMediaApi();
     }
 
     /// <summary>DESIGN §3: trailing slashes are optional, so <c>/livestream/</c> and <c>/livestream</c> are one route.</summary>
