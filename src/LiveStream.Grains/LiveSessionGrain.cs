@@ -65,8 +65,12 @@ public sealed class SessionMedia
     [Id(10)]
     public bool HasReminder { get; set; }
 
+    /// <summary>Deleting the channel's resources failed (e.g. AWS still stopping it); retry then.</summary>
+    [Id(11)]
+    public DateTimeOffset? CleanupRetryAt { get; set; }
+
     public DateTimeOffset? NextDeadline() =>
-        new[] { NoInputDeadline, ReconnectDeadline, MaxDurationDeadline, EndRetryAt, PrewarmAt, NoShowDeadline }.Where(at => at is not null).Min();
+        new[] { NoInputDeadline, ReconnectDeadline, MaxDurationDeadline, EndRetryAt, PrewarmAt, NoShowDeadline, CleanupRetryAt }.Where(at => at is not null).Min();
 
     public void ClearDeadlines()
     {
@@ -88,6 +92,8 @@ public sealed class LiveSessionGrain(
 {
     /// <summary>One reminder per session, always set to the nearest media deadline, so timeouts survive silo loss.</summary>
     private const string DeadlineReminder = "media-deadline";
+
+    private static readonly TimeSpan MinimumDue = TimeSpan.FromSeconds(1);
 
     private SessionMedia Media => state.State.Media;
 
@@ -136,7 +142,7 @@ public sealed class LiveSessionGrain(
             throw DomainException.Conflict($"A session that is {Name(session.State)} cannot be cancelled.");
         }
 
-        // Resources first: if deleting fails the session stays cancellable and the caller may retry.
+        // A deletion that fails is retried from the deadline reminder, so cancelling never leaves a channel running.
         await DeleteChannelAsync();
         Media.ClearDeadlines();
         Media.PublisherId = null;
@@ -179,6 +185,15 @@ public sealed class LiveSessionGrain(
         Media.ClearDeadlines();
         Media.NoInputDeadline = clock.GetUtcNow() + mediaOptions.Value.NoInputTimeout;
         var starting = await TransitionAsync(session, SessionState.Starting, s => s);
+        if (!media.ReportsPublisher)
+        {
+            // Without publisher events the running channel is the live session; the maximum duration still bounds it.
+            Media.ClearDeadlines();
+            var now = clock.GetUtcNow();
+            Media.MaxDurationDeadline = now + mediaOptions.Value.MaxDuration;
+            starting = await TransitionAsync(starting, SessionState.Live, s => s with { StartedAt = now, PlaybackUrl = Media.Channel.PlaybackUrl });
+        }
+
         await ScheduleNextDeadlineAsync();
         return starting;
     }
@@ -274,6 +289,11 @@ public sealed class LiveSessionGrain(
         }
 
         var now = clock.GetUtcNow();
+        if (Media.CleanupRetryAt <= now)
+        {
+            await DeleteChannelAsync();
+        }
+
         if (session.State == SessionState.Starting && Media.NoInputDeadline <= now)
         {
             await DeleteChannelAsync();
@@ -358,14 +378,28 @@ public sealed class LiveSessionGrain(
         return session;
     }
 
+    /// <summary>Deletes the channel's resources; a failure is retried from the deadline reminder rather than failing the caller.</summary>
     private async Task DeleteChannelAsync()
     {
-        if (Media.Channel is { } channel && !Media.ChannelDeleted)
+        if (Media.Channel is not { } channel || Media.ChannelDeleted)
+        {
+            return;
+        }
+
+        try
         {
             await media.DeleteChannelAsync(channel, CancellationToken.None);
             Media.ChannelDeleted = true;
-            await state.WriteStateAsync();
+            Media.CleanupRetryAt = null;
         }
+        catch (Exception exception) when (exception is not DomainException)
+        {
+            logger.LogWarning(exception, "Deleting the media resources of session {LiveId} failed; retrying from a reminder", channel.LiveId);
+            Media.CleanupRetryAt = clock.GetUtcNow() + TimeSpan.FromSeconds(30);
+        }
+
+        await state.WriteStateAsync();
+        await ScheduleNextDeadlineAsync();
     }
 
     private async Task<string> EnsureStreamKeyAsync(SessionSnapshot session)
@@ -400,9 +434,10 @@ public sealed class LiveSessionGrain(
             return;
         }
 
+        // The period is only a safety net (a missed tick is retried); the due time carries the deadline. A due time
+        // that is already past would count as the first tick and wait a whole period, so it is at least a second.
         var due = next.Value - clock.GetUtcNow();
-        // The period is only a safety net (a missed tick is retried); the due time carries the deadline.
-        await this.RegisterOrUpdateReminder(DeadlineReminder, due < TimeSpan.Zero ? TimeSpan.Zero : due, TimeSpan.FromMinutes(1));
+        await this.RegisterOrUpdateReminder(DeadlineReminder, due < MinimumDue ? MinimumDue : due, TimeSpan.FromMinutes(1));
         if (!Media.HasReminder)
         {
             Media.HasReminder = true;

@@ -12,6 +12,12 @@ public interface IMediaProvider
     /// <summary>How long before the scheduled start the channel should be prepared (zero: nothing to pre-warm).</summary>
     TimeSpan PrewarmLead { get; }
 
+    /// <summary>
+    /// True when the ingest reports publishers connecting and leaving (local nginx callbacks); otherwise a started
+    /// channel counts as live at once and only the maximum duration bounds it.
+    /// </summary>
+    bool ReportsPublisher { get; }
+
     /// <summary>Where the mentor's encoder publishes for a session whose secret stream key is <paramref name="streamKey"/>.</summary>
     Task<MediaIngest> GetIngestAsync(string liveId, string streamKey, MediaChannel? channel, CancellationToken cancellationToken);
 

@@ -24,6 +24,8 @@ public sealed partial class LocalMediaProvider(
 
     public TimeSpan PrewarmLead => TimeSpan.Zero;
 
+    public bool ReportsPublisher => true;
+
     public Task<MediaIngest> GetIngestAsync(string liveId, string streamKey, MediaChannel? channel, CancellationToken cancellationToken) =>
         Task.FromResult(new MediaIngest(Options.IngestUrl, streamKey));
 

@@ -1,3 +1,4 @@
+using LiveStream.Infrastructure.Aws;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,7 @@ public static class MediaServiceCollectionExtensions
     {
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
             .Validate(options => !MediaOptions.Validate(options).Any(), "Media:NoInputTimeout, ReconnectGrace, MaxDuration and NoShowTimeout must be positive.")
-            .Validate(options => options.Provider == LocalMediaProvider.ProviderName, "Media:Provider 'aws' is not available in this build yet; use 'local'.")
+            .Validate(options => options.Provider is LocalMediaProvider.ProviderName or AwsMediaProvider.ProviderName, "Media:Provider must be 'local' or 'aws'.")
             .ValidateOnStart();
         services.AddOptions<LocalMediaOptions>().Bind(configuration.GetSection(LocalMediaOptions.Section))
             .Validate(
@@ -24,8 +25,22 @@ public static class MediaServiceCollectionExtensions
         services.AddSingleton<IMediaProvider>(provider =>
             provider.GetRequiredService<IOptions<MediaOptions>>().Value.Provider switch
             {
+                AwsMediaProvider.ProviderName => provider.GetRequiredService<AwsMediaProvider>(),
                 _ => provider.GetRequiredService<LocalMediaProvider>(),
             });
+
+        if (configuration[$"{MediaOptions.Section}:Provider"] == AwsMediaProvider.ProviderName)
+        {
+            services.AddLiveStreamAws(configuration);
+            services.AddOptions<AwsMediaOptions>().Bind(configuration.GetSection(AwsMediaOptions.Section))
+                .Validate(
+                    options => options.MediaLiveRoleArn.Length > 0 && options.HarvestRoleArn.Length > 0 && options.RecordingsBucket.Length > 0
+                        && options.RecordingsBaseUrl.Length > 0 && options.AllowedCidrs.Length > 0 && options.StartoverWindow > TimeSpan.Zero,
+                    "Media:Aws needs MediaLiveRoleArn, HarvestRoleArn, RecordingsBucket, RecordingsBaseUrl, AllowedCidrs and a positive StartoverWindow.")
+                .ValidateOnStart();
+            services.AddSingleton<AwsMediaProvider>();
+            services.AddHostedService<RecordingEventListener>();
+        }
         return services;
     }
 }
