@@ -5,7 +5,9 @@ using LiveStream.Abstractions.Reactions;
 using LiveStream.Abstractions.Sessions;
 using LiveStream.Grains.Notifications;
 using LiveStream.Infrastructure.Postgres;
+using LiveStream.Infrastructure.Media;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace LiveStream.Grains;
 
@@ -26,15 +28,91 @@ public sealed class LiveSessionState
     /// <summary>Viewers the mentor muted for this session.</summary>
     [Id(3)]
     public HashSet<string> Muted { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(4)]
+    public SessionMedia Media { get; set; } = new();
+}
+
+/// <summary>The media side of a session: the secret key, the channel, the connected publisher and the pending deadlines.</summary>
+[GenerateSerializer]
+[Alias("livestream.session-media")]
+public sealed class SessionMedia
+{
+    [Id(0)]
+    public string? StreamKey { get; set; }
+
+    [Id(1)]
+    public MediaChannel? Channel { get; set; }
+
+    /// <summary>The ingest connection currently publishing; null while nobody is (not yet, or dropped and in grace).</summary>
+    [Id(2)]
+    public string? PublisherId { get; set; }
+
+    /// <summary>Starting: fail when no publisher arrived by then.</summary>
+    [Id(3)]
+    public DateTimeOffset? NoInputDeadline { get; set; }
+
+    /// <summary>Live without a publisher: end when it has not reconnected by then.</summary>
+    [Id(4)]
+    public DateTimeOffset? ReconnectDeadline { get; set; }
+
+    /// <summary>Live: stop at the maximum duration.</summary>
+    [Id(5)]
+    public DateTimeOffset? MaxDurationDeadline { get; set; }
+
+    /// <summary>Ending: retry a stop that failed half way.</summary>
+    [Id(6)]
+    public DateTimeOffset? EndRetryAt { get; set; }
+
+    /// <summary>Scheduled: prepare the channel ahead of the start (providers with a pre-warm lead).</summary>
+    [Id(7)]
+    public DateTimeOffset? PrewarmAt { get; set; }
+
+    /// <summary>Scheduled with a pre-warmed channel: release it when nobody started by then.</summary>
+    [Id(8)]
+    public DateTimeOffset? NoShowDeadline { get; set; }
+
+    /// <summary>The channel's resources were deleted (the record stays for its ids and URLs).</summary>
+    [Id(9)]
+    public bool ChannelDeleted { get; set; }
+
+    /// <summary>The deadline reminder is registered, so clearing it needs the reminder service only when it exists.</summary>
+    [Id(10)]
+    public bool HasReminder { get; set; }
+
+    /// <summary>Deleting the channel's resources failed (e.g. AWS still stopping it); retry then.</summary>
+    [Id(11)]
+    public DateTimeOffset? CleanupRetryAt { get; set; }
+
+    public DateTimeOffset? NextDeadline() =>
+        new[] { NoInputDeadline, ReconnectDeadline, MaxDurationDeadline, EndRetryAt, PrewarmAt, NoShowDeadline, CleanupRetryAt }.Where(at => at is not null).Min();
+
+    public void ClearDeadlines()
+    {
+        NoInputDeadline = null;
+        ReconnectDeadline = null;
+        MaxDurationDeadline = null;
+        EndRetryAt = null;
+        PrewarmAt = null;
+        NoShowDeadline = null;
+    }
 }
 
 public sealed class LiveSessionGrain(
     [PersistentState("session", GrainStorage.Name)] IPersistentState<LiveSessionState> state,
+    IMediaProvider media,
+    IOptions<MediaOptions> mediaOptions,
     TimeProvider clock,
     SessionEventOutbox events,
     IInteractionStore interactions,
     ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain, ISessionNotificationHooks, IRemindable
 {
+    /// <summary>One reminder per session, always set to the nearest media deadline, so timeouts survive silo loss.</summary>
+    private const string DeadlineReminder = "media-deadline";
+
+    private static readonly TimeSpan MinimumDue = TimeSpan.FromSeconds(1);
+
+    private SessionMedia Media => state.State.Media;
     private SessionRoom? _room;
     private IGrainTimer? _feedTimer;
 
@@ -132,9 +210,15 @@ public sealed class LiveSessionGrain(
             definition.ScheduledStart, clock.GetUtcNow(), StartedAt: null, EndedAt: null, PlaybackUrl: null, RecordingUrl: null, FailureReason: null);
         state.State.Session = session;
         await events.StageAsync(this.GetGrainId(), state.State, NotificationKind.Scheduled);
+        if (media.PrewarmLead > TimeSpan.Zero)
+        {
+            Media.PrewarmAt = session.ScheduledStart - media.PrewarmLead;
+        }
+
         await state.WriteStateAsync();
         logger.LogInformation("Session {LiveId} of mentor {MentorId} scheduled for {ScheduledStart}", session.LiveId, session.MentorId, session.ScheduledStart);
         await events.FlushAsync(this.GetGrainId(), state.State, state.WriteStateAsync);
+        await ScheduleNextDeadlineAsync();
         return session;
     }
 
@@ -148,13 +232,19 @@ public sealed class LiveSessionGrain(
             return session;
         }
 
-        if (SessionLifecycle.CanTransition(session.State, SessionState.Cancelled))
+        if (!SessionLifecycle.CanTransition(session.State, SessionState.Cancelled))
         {
-            await events.StageAsync(this.GetGrainId(), state.State, NotificationKind.Cancelled);
+            throw DomainException.Conflict($"A session that is {Name(session.State)} cannot be cancelled.");
         }
 
-        var cancelled = await TransitionAsync(session, SessionState.Cancelled, s => s with { EndedAt = clock.GetUtcNow() });
+        // A deletion that fails is retried from the deadline reminder, so cancelling never leaves a channel running.
+        await DeleteChannelAsync();
+        Media.ClearDeadlines();
+        Media.PublisherId = null;
+        await events.StageAsync(this.GetGrainId(), state.State, NotificationKind.Cancelled);
+        var cancelled = await TransitionAsync(session, SessionState.Cancelled, s => s with { EndedAt = clock.GetUtcNow(), PlaybackUrl = null });
         await events.FlushAsync(this.GetGrainId(), state.State, state.WriteStateAsync);
+        await ScheduleNextDeadlineAsync();
         return cancelled;
     }
 
@@ -164,10 +254,11 @@ public sealed class LiveSessionGrain(
     /// <summary>Hook for the media lifecycle: the recording is ready; followers are notified once.</summary>
     public Task NotifyRecordingReadyAsync() => NotifyFollowersAsync(NotificationKind.RecordingReady);
 
+    /// <summary>Two reminders share this grain: the notification outbox's and the media deadlines'.</summary>
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
         reminderName == SessionEventOutbox.ReminderName
             ? events.OnReminderAsync(this.GetGrainId(), state.State, state.WriteStateAsync)
-            : Task.CompletedTask;
+            : OnMediaDeadlineAsync();
 
     /// <summary>
     /// Stages, persists and publishes one notification event. Inside a transition, prefer staging the event in
@@ -181,6 +272,312 @@ public sealed class LiveSessionGrain(
         await state.WriteStateAsync();
         await events.FlushAsync(this.GetGrainId(), state.State, state.WriteStateAsync);
     }
+
+    public async Task<SessionIngest> GetIngestAsync()
+    {
+        var session = RequireSession();
+        if (session.State is not (SessionState.Scheduled or SessionState.Starting or SessionState.Live))
+        {
+            throw DomainException.Conflict($"A session that is {Name(session.State)} accepts no publisher.");
+        }
+
+        var key = await EnsureStreamKeyAsync(session);
+        var ingest = await media.GetIngestAsync(session.LiveId, key, Media.Channel, CancellationToken.None);
+        return new SessionIngest(ingest.Url, ingest.StreamKey);
+    }
+
+    public async Task<SessionSnapshot> StartAsync()
+    {
+        var session = RequireSession();
+        switch (session.State)
+        {
+            case SessionState.Starting or SessionState.Live:
+                return session;
+            case SessionState.Scheduled:
+                break;
+            default:
+                throw DomainException.Conflict($"A session that is {Name(session.State)} cannot be started.");
+        }
+
+        var key = await EnsureStreamKeyAsync(session);
+
+        // An existing (pre-warmed or half-created) channel is reused, so a retried start never creates a second one.
+        Media.Channel = await media.StartChannelAsync(session.LiveId, key, Media.Channel, CancellationToken.None);
+        Media.ChannelDeleted = false;
+        Media.ClearDeadlines();
+        Media.NoInputDeadline = clock.GetUtcNow() + mediaOptions.Value.NoInputTimeout;
+        var starting = await TransitionAsync(session, SessionState.Starting, s => s);
+        if (!media.ReportsPublisher)
+        {
+            // Without publisher events the running channel is the live session; the maximum duration still bounds it.
+            Media.ClearDeadlines();
+            var now = clock.GetUtcNow();
+            Media.MaxDurationDeadline = now + mediaOptions.Value.MaxDuration;
+            starting = await TransitionAsync(starting, SessionState.Live, s => s with { StartedAt = now, PlaybackUrl = Media.Channel.PlaybackUrl });
+        }
+
+        await ScheduleNextDeadlineAsync();
+        return starting;
+    }
+
+    public async Task<SessionSnapshot> StopAsync()
+    {
+        var session = RequireSession();
+        return session.State switch
+        {
+            SessionState.Ending or SessionState.Ended or SessionState.Recorded => session,
+            SessionState.Starting or SessionState.Live => await EndAsync(session, "stopped by the mentor"),
+            _ => throw DomainException.Conflict($"A session that is {Name(session.State)} cannot be stopped."),
+        };
+    }
+
+    public async Task<bool> AuthorizePublishAsync(PublishAttempt attempt)
+    {
+        var session = state.State.Session;
+        if (session is null || Media.StreamKey is null || !KeysMatch(Media.StreamKey, attempt.StreamKey))
+        {
+            logger.LogWarning("Refused a publish to session {LiveId} with a wrong stream key from connection {ConnectionId}", this.GetPrimaryKeyString(), attempt.ConnectionId);
+            return false;
+        }
+
+        switch (session.State)
+        {
+            case SessionState.Starting:
+                Media.PublisherId = attempt.ConnectionId;
+                Media.ClearDeadlines();
+                var now = clock.GetUtcNow();
+                Media.MaxDurationDeadline = now + mediaOptions.Value.MaxDuration;
+                await events.StageAsync(this.GetGrainId(), state.State, NotificationKind.Live);
+                await TransitionAsync(session, SessionState.Live, s => s with { StartedAt = now, PlaybackUrl = Media.Channel?.PlaybackUrl });
+                await events.FlushAsync(this.GetGrainId(), state.State, state.WriteStateAsync);
+                await ScheduleNextDeadlineAsync();
+                return true;
+
+            case SessionState.Live when Media.PublisherId == attempt.ConnectionId:
+                // A duplicated callback for the publisher we already accepted.
+                return true;
+
+            case SessionState.Live when Media.PublisherId is null:
+                Media.PublisherId = attempt.ConnectionId;
+                Media.ReconnectDeadline = null;
+                await state.WriteStateAsync();
+                logger.LogInformation("Publisher reconnected to session {LiveId} on connection {ConnectionId}", session.LiveId, attempt.ConnectionId);
+                await ScheduleNextDeadlineAsync();
+                return true;
+
+            case SessionState.Live:
+                logger.LogWarning("Refused a second publisher for session {LiveId} on connection {ConnectionId}", session.LiveId, attempt.ConnectionId);
+                return false;
+
+            default:
+                logger.LogWarning("Refused a publish to session {LiveId} that is {State}", session.LiveId, session.State);
+                return false;
+        }
+    }
+
+    public async Task PublishEndedAsync(string connectionId)
+    {
+        var session = state.State.Session;
+        if (session is not { State: SessionState.Live } || Media.PublisherId != connectionId)
+        {
+            // Late, duplicated or for a publisher we refused: nothing to fold in.
+            return;
+        }
+
+        Media.PublisherId = null;
+        Media.ReconnectDeadline = clock.GetUtcNow() + mediaOptions.Value.ReconnectGrace;
+        await state.WriteStateAsync();
+        logger.LogInformation("Publisher of session {LiveId} dropped; it may reconnect until {Deadline}", session.LiveId, Media.ReconnectDeadline);
+        await ScheduleNextDeadlineAsync();
+    }
+
+    public async Task RecordingReadyAsync(string recordingUrl)
+    {
+        var session = RequireSession();
+        if (session.State == SessionState.Recorded || session.State != SessionState.Ended)
+        {
+            // Duplicated, or early (the stop is still being folded in; the provider reports the URL then).
+            return;
+        }
+
+        await events.StageAsync(this.GetGrainId(), state.State, NotificationKind.RecordingReady);
+        await TransitionAsync(session, SessionState.Recorded, s => s with { RecordingUrl = recordingUrl });
+        await events.FlushAsync(this.GetGrainId(), state.State, state.WriteStateAsync);
+        await DeleteChannelAsync();
+    }
+
+    private async Task OnMediaDeadlineAsync()
+    {
+        var session = state.State.Session;
+        if (session is null)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        if (Media.CleanupRetryAt <= now)
+        {
+            await DeleteChannelAsync();
+        }
+
+        if (session.State == SessionState.Starting && Media.NoInputDeadline <= now)
+        {
+            await DeleteChannelAsync();
+            Media.ClearDeadlines();
+            await TransitionAsync(session, SessionState.Failed, s => s with { EndedAt = now, FailureReason = "No input arrived before the timeout." });
+        }
+        else if (session.State == SessionState.Live && Media.ReconnectDeadline <= now)
+        {
+            await EndAsync(session, "the publisher did not reconnect");
+        }
+        else if (session.State == SessionState.Live && Media.MaxDurationDeadline <= now)
+        {
+            await EndAsync(session, "the maximum duration was reached");
+        }
+        else if (session.State == SessionState.Ending && Media.EndRetryAt <= now)
+        {
+            await EndAsync(session, "retrying an interrupted stop");
+        }
+        else if (session.State == SessionState.Scheduled && Media.PrewarmAt <= now)
+        {
+            Media.Channel = await media.StartChannelAsync(session.LiveId, await EnsureStreamKeyAsync(session), Media.Channel, CancellationToken.None);
+            Media.ChannelDeleted = false;
+            Media.PrewarmAt = null;
+            Media.NoShowDeadline = session.ScheduledStart + mediaOptions.Value.NoShowTimeout;
+            await state.WriteStateAsync();
+        }
+        else if (session.State == SessionState.Scheduled && Media.NoShowDeadline <= now)
+        {
+            await DeleteChannelAsync();
+            Media.NoShowDeadline = null;
+            Media.Channel = null;
+            Media.ChannelDeleted = false;
+            await state.WriteStateAsync();
+        }
+
+        await ScheduleNextDeadlineAsync();
+    }
+
+    /// <summary>Live or starting -> ending -> ended (-> recorded when the provider has the recording at once).</summary>
+    private async Task<SessionSnapshot> EndAsync(SessionSnapshot session, string reason)
+    {
+        Media.ClearDeadlines();
+        if (session.State != SessionState.Ending)
+        {
+            // Persist "ending" before touching the channel, and keep a retry deadline in case this turn dies half way.
+            Media.EndRetryAt = clock.GetUtcNow() + TimeSpan.FromSeconds(30);
+            session = await TransitionAsync(session, SessionState.Ending, s => s with { PlaybackUrl = null });
+            await ScheduleNextDeadlineAsync();
+            logger.LogInformation("Session {LiveId} is ending: {Reason}", session.LiveId, reason);
+        }
+
+        MediaRecordingRequest recording;
+        try
+        {
+            recording = Media.Channel is { } channel
+                ? await media.StopChannelAsync(channel, CancellationToken.None)
+                : new MediaRecordingRequest(null, Pending: false);
+        }
+        catch (Exception exception) when (exception is not DomainException)
+        {
+            logger.LogError(exception, "Stopping the channel of session {LiveId} failed; retrying from a reminder", session.LiveId);
+            Media.EndRetryAt = clock.GetUtcNow() + TimeSpan.FromSeconds(30);
+            await state.WriteStateAsync();
+            await ScheduleNextDeadlineAsync();
+            return session;
+        }
+
+        Media.ClearDeadlines();
+        Media.PublisherId = null;
+        session = await TransitionAsync(session, SessionState.Ended, s => s with { EndedAt = clock.GetUtcNow() });
+        if (recording.RecordingUrl is { } url)
+        {
+            await events.StageAsync(this.GetGrainId(), state.State, NotificationKind.RecordingReady);
+            session = await TransitionAsync(session, SessionState.Recorded, s => s with { RecordingUrl = url });
+            await events.FlushAsync(this.GetGrainId(), state.State, state.WriteStateAsync);
+        }
+
+        if (!recording.Pending)
+        {
+            await DeleteChannelAsync();
+        }
+
+        await ScheduleNextDeadlineAsync();
+        return session;
+    }
+
+    /// <summary>Deletes the channel's resources; a failure is retried from the deadline reminder rather than failing the caller.</summary>
+    private async Task DeleteChannelAsync()
+    {
+        if (Media.Channel is not { } channel || Media.ChannelDeleted)
+        {
+            return;
+        }
+
+        try
+        {
+            await media.DeleteChannelAsync(channel, CancellationToken.None);
+            Media.ChannelDeleted = true;
+            Media.CleanupRetryAt = null;
+        }
+        catch (Exception exception) when (exception is not DomainException)
+        {
+            logger.LogWarning(exception, "Deleting the media resources of session {LiveId} failed; retrying from a reminder", channel.LiveId);
+            Media.CleanupRetryAt = clock.GetUtcNow() + TimeSpan.FromSeconds(30);
+        }
+
+        await state.WriteStateAsync();
+        await ScheduleNextDeadlineAsync();
+    }
+
+    private async Task<string> EnsureStreamKeyAsync(SessionSnapshot session)
+    {
+        if (Media.StreamKey is { } existing)
+        {
+            return existing;
+        }
+
+        // "<liveId>.<secret>": the ingest callback finds the grain from the key; only the secret part must be guessed.
+        Media.StreamKey = $"{session.LiveId}.{Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_')}";
+        await state.WriteStateAsync();
+        return Media.StreamKey;
+    }
+
+    private async Task ScheduleNextDeadlineAsync()
+    {
+        var next = Media.NextDeadline();
+        if (next is null)
+        {
+            if (Media.HasReminder && await this.GetReminder(DeadlineReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            if (Media.HasReminder)
+            {
+                Media.HasReminder = false;
+                await state.WriteStateAsync();
+            }
+
+            return;
+        }
+
+        // The period is only a safety net (a missed tick is retried); the due time carries the deadline. A due time
+        // that is already past would count as the first tick and wait a whole period, so it is at least a second.
+        var due = next.Value - clock.GetUtcNow();
+        await this.RegisterOrUpdateReminder(DeadlineReminder, due < MinimumDue ? MinimumDue : due, TimeSpan.FromMinutes(1));
+        if (!Media.HasReminder)
+        {
+            Media.HasReminder = true;
+            await state.WriteStateAsync();
+        }
+    }
+
+    private static bool KeysMatch(string expected, string actual) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(expected), System.Text.Encoding.UTF8.GetBytes(actual));
+
+    private static string Name(SessionState value) => value.ToString().ToLowerInvariant();
 
     private async Task<SessionSnapshot> TransitionAsync(SessionSnapshot session, SessionState to, Func<SessionSnapshot, SessionSnapshot> apply)
     {

@@ -1,5 +1,6 @@
 using LiveStream.Host.Api;
 using LiveStream.Host.Hosting;
+using LiveStream.Infrastructure.Media;
 
 // appsettings*.json ship beside the binary, so the content root is there wherever the process is started from.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -12,6 +13,7 @@ if (await builder.TryRunCommandAsync(args) is { } exitCode)
 builder.AddLiveStreamObservability();
 builder.AddLiveStreamPostgres();
 builder.AddLiveStreamOrleans();
+builder.Services.AddLiveStreamMedia(builder.Configuration);
 builder.AddLiveStreamApi();
 
 var app = builder.Build();

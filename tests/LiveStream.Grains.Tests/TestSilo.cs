@@ -1,6 +1,7 @@
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Grains;
 using LiveStream.Grains.Notifications;
+using LiveStream.Infrastructure.Media;
 using LiveStream.Infrastructure.Postgres;
 using LiveStream.Infrastructure.Streaming;
 using Microsoft.Extensions.Configuration;
@@ -56,6 +57,7 @@ public static class TestSilo
         silo.Services.AddSingleton(_ => new LiveStreamDataSources(NpgsqlDataSource.Create(connectionString)));
         silo.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
         silo.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
+        silo.Services.AddLiveStreamMedia(configuration);
         silo.Services.AddLiveStreamNotifications(configuration);
         silo.AddLiveStreamQueueStreams(
             NotificationStreams.Provider,

@@ -24,6 +24,30 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [Idempotent]
     Task<SessionSnapshot> CancelAsync();
 
+    /// <summary>The ingest URL and secret stream key (created on first use); only before the session ends.</summary>
+    [Alias("get-ingest")]
+    Task<SessionIngest> GetIngestAsync();
+
+    /// <summary>Creates the media channel and waits for the publisher. Idempotent while starting or live; a conflict once over.</summary>
+    [Alias("start")]
+    Task<SessionSnapshot> StartAsync();
+
+    /// <summary>Stops the channel and produces the recording. Idempotent once ending; a conflict before the session started.</summary>
+    [Alias("stop")]
+    Task<SessionSnapshot> StopAsync();
+
+    /// <summary>Media event: a publisher connected with a stream key. True accepts it; a wrong key or a second publisher is refused.</summary>
+    [Alias("authorize-publish")]
+    Task<bool> AuthorizePublishAsync(PublishAttempt attempt);
+
+    /// <summary>Media event: the publisher with this connection id went away. Late or duplicate events are ignored.</summary>
+    [Alias("publish-ended")]
+    Task PublishEndedAsync(string connectionId);
+
+    /// <summary>Media event: the recording is available (AWS: S3 object created). Idempotent.</summary>
+    [Alias("recording-ready")]
+    Task RecordingReadyAsync(string recordingUrl);
+
     /// <summary>
     /// Records a reaction or comment while the session is live and answers with the room as it is now.
     /// Answered only once the write is durable; the same idempotency key from the same user counts once.

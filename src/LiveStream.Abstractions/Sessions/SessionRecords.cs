@@ -48,3 +48,17 @@ public sealed record SessionSummary(
     [property: Id(3)] SessionState State,
     [property: Id(4)] DateTimeOffset ScheduledStart,
     [property: Id(5)] DateTimeOffset CreatedAt);
+
+/// <summary>Where the owning mentor's encoder publishes (RTMP) and the secret stream key it must use.</summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.session-ingest")]
+public sealed record SessionIngest(
+    [property: Id(0)] string Url,
+    [property: Id(1)] string StreamKey);
+
+/// <summary>The ingest server asks whether a publisher with this key may publish; the connection id tells publishers apart.</summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.publish-attempt")]
+public sealed record PublishAttempt(
+    [property: Id(0)] string StreamKey,
+    [property: Id(1)] string ConnectionId);

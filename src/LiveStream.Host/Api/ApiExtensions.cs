@@ -102,6 +102,7 @@ public static class ApiExtensions
         app.MapMentorApi();
         app.MapMenteeApi();
         app.MapLiveSessionApi();
+        app.MapLiveMediaApi();
         app.MapReactionApi();
     }
 

@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Net;
+using LiveStream.Infrastructure.Aws;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LiveStream.Infrastructure.Media;
+
+/// <summary>
+/// Production media: per session an input security group and RTMP push input, a MediaLive channel encoding into a
+/// MediaPackage channel, and an HLS origin endpoint with a startover window; on stop a harvest job writes the session
+/// to S3, whose "object created" event (through SQS) completes the recording. Every resource is deleted afterwards.
+/// </summary>
+public sealed partial class AwsMediaProvider(
+    MediaLiveClient mediaLive,
+    MediaPackageClient mediaPackage,
+    IOptions<AwsMediaOptions> options,
+    TimeProvider clock,
+    ILogger<AwsMediaProvider> logger) : IMediaProvider
+{
+    public const string ProviderName = "aws";
+
+    // Keys of MediaChannel.Resources.
+    public const string SecurityGroupKey = "inputSecurityGroupId";
+    public const string InputKey = "inputId";
+    public const string IngestUrlKey = "ingestUrl";
+    public const string PackageChannelKey = "mediaPackageChannelId";
+    public const string EndpointKey = "originEndpointId";
+    public const string ChannelKey = "mediaLiveChannelId";
+    public const string StartedKey = "startedAt";
+    public const string HarvestKey = "harvestJobId";
+
+    private AwsMediaOptions Options => options.Value;
+
+    public string Name => ProviderName;
+
+    public TimeSpan PrewarmLead => Options.PrewarmLead;
+
+    // MediaLive's input-loss alerts (EventBridge) are not wired yet; see IMediaProvider.ReportsPublisher.
+    public bool ReportsPublisher => false;
+
+    /// <summary>The S3 key a session's harvested manifest is written to; the S3 event listener maps it back to the session.</summary>
+    public static string RecordingKey(string liveId) => $"recordings/{liveId}/index.m3u8";
+
+    public static string? LiveIdFromRecordingKey(string key)
+    {
+        var parts = key.Split('/');
+        return parts is ["recordings", var liveId, "index.m3u8"] ? liveId : null;
+    }
+
+    public string RecordingUrl(string key) => $"{Options.RecordingsBaseUrl.TrimEnd('/')}/{key}";
+
+    public Task<MediaIngest> GetIngestAsync(string liveId, string streamKey, MediaChannel? channel, CancellationToken cancellationToken)
+    {
+        // The push URL is the input's address, which exists once the channel was created (pre-warm or start).
+        if (channel?.Resources.GetValueOrDefault(IngestUrlKey) is not { } url)
+        {
+            throw new Abstractions.DomainException(Abstractions.DomainErrorKind.Conflict, "The ingest address exists once the session is starting (or pre-warmed before its start).");
+        }
+
+        return Task.FromResult(new MediaIngest(url, streamKey));
+    }
+
+    public async Task<MediaChannel> StartChannelAsync(string liveId, string streamKey, MediaChannel? existing, CancellationToken cancellationToken)
+    {
+        if (existing is not null)
+        {
+            return existing;
+        }
+
+        var tags = new Dictionary<string, string> { ["livestream:liveId"] = liveId };
+        var resources = new Dictionary<string, string>();
+        var group = await mediaLive.CreateInputSecurityGroupAsync(Options.AllowedCidrs, tags, cancellationToken);
+        resources[SecurityGroupKey] = group.Id;
+
+        // The secret part of the stream name is the session's key, as with the local pipeline.
+        var secret = streamKey[(streamKey.IndexOf('.', StringComparison.Ordinal) + 1)..];
+        var input = await mediaLive.CreateRtmpPushInputAsync(
+            new CreateRtmpPushInputRequest($"livestream-{liveId}", [$"live/{secret}"], [group.Id]) { Tags = tags }, cancellationToken);
+        resources[InputKey] = input.Id;
+        var destination = input.Destinations?.FirstOrDefault()?.Url ?? string.Empty;
+        resources[IngestUrlKey] = destination.EndsWith("/" + secret, StringComparison.Ordinal) ? destination[..^(secret.Length + 1)] : destination;
+
+        // MediaPackage ids are ours to choose; deterministic ones make a retried start find what exists.
+        var packageChannelId = $"livestream-{liveId}";
+        await mediaPackage.CreateChannelAsync(packageChannelId, $"LiveStream session {liveId}", tags, cancellationToken);
+        resources[PackageChannelKey] = packageChannelId;
+        var endpoint = await mediaPackage.CreateOriginEndpointAsync(
+            new CreateOriginEndpointRequest($"livestream-{liveId}-hls", packageChannelId)
+            {
+                StartoverWindowSeconds = (int)Options.StartoverWindow.TotalSeconds,
+                SegmentDurationSeconds = 2,
+                PlaylistWindowSeconds = 12,
+                Tags = tags,
+            },
+            cancellationToken);
+        resources[EndpointKey] = endpoint.Id;
+
+        var channel = await mediaLive.CreateChannelAsync(
+            new CreateMediaLiveChannelRequest($"livestream-{liveId}", input.Id, packageChannelId, Options.MediaLiveRoleArn) { Tags = tags }, cancellationToken);
+        resources[ChannelKey] = channel.Id;
+        await mediaLive.StartChannelAsync(channel.Id, cancellationToken);
+        resources[StartedKey] = clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+        LogCreated(liveId, channel.Id, packageChannelId);
+
+        return new MediaChannel(ProviderName, liveId, PlaybackUrl(endpoint), resources);
+    }
+
+    public async Task<MediaRecordingRequest> StopChannelAsync(MediaChannel channel, CancellationToken cancellationToken)
+    {
+        var resources = channel.Resources;
+        if (resources.GetValueOrDefault(ChannelKey) is { } channelId)
+        {
+            await IgnoreMissingAsync(() => mediaLive.StopChannelAsync(channelId, cancellationToken));
+        }
+
+        if (resources.GetValueOrDefault(EndpointKey) is not { } endpointId)
+        {
+            return new MediaRecordingRequest(null, Pending: false);
+        }
+
+        var start = DateTimeOffset.Parse(resources[StartedKey], CultureInfo.InvariantCulture);
+        var end = clock.GetUtcNow();
+        if (end - start < TimeSpan.FromSeconds(1))
+        {
+            end = start + TimeSpan.FromSeconds(1);
+        }
+
+        // A deterministic job id makes a retried stop a conflict rather than a second recording.
+        try
+        {
+            await mediaPackage.CreateHarvestJobAsync(
+                new CreateHarvestJobRequest(
+                    $"livestream-{channel.LiveId}-recording", endpointId, start, end,
+                    new MediaPackageS3Destination(Options.RecordingsBucket, RecordingKey(channel.LiveId), Options.HarvestRoleArn)),
+                cancellationToken);
+        }
+        catch (AwsServiceException exception) when (exception.StatusCode == HttpStatusCode.Conflict)
+        {
+        }
+
+        LogHarvestRequested(channel.LiveId, start, end);
+        return new MediaRecordingRequest(null, Pending: true);
+    }
+
+    public async Task DeleteChannelAsync(MediaChannel channel, CancellationToken cancellationToken)
+    {
+        var resources = channel.Resources;
+
+        // Order matters: the channel holds the input, the endpoint belongs to the package channel, the input to the group.
+        if (resources.GetValueOrDefault(ChannelKey) is { } channelId)
+        {
+            await IgnoreMissingAsync(() => mediaLive.StopChannelAsync(channelId, cancellationToken));
+            await IgnoreMissingAsync(() => mediaLive.DeleteChannelAsync(channelId, cancellationToken));
+        }
+
+        if (resources.GetValueOrDefault(EndpointKey) is { } endpointId)
+        {
+            await IgnoreMissingAsync(() => mediaPackage.DeleteOriginEndpointAsync(endpointId, cancellationToken));
+        }
+
+        if (resources.GetValueOrDefault(PackageChannelKey) is { } packageChannelId)
+        {
+            await IgnoreMissingAsync(() => mediaPackage.DeleteChannelAsync(packageChannelId, cancellationToken));
+        }
+
+        if (resources.GetValueOrDefault(InputKey) is { } inputId)
+        {
+            await IgnoreMissingAsync(() => mediaLive.DeleteInputAsync(inputId, cancellationToken));
+        }
+
+        if (resources.GetValueOrDefault(SecurityGroupKey) is { } groupId)
+        {
+            await IgnoreMissingAsync(() => mediaLive.DeleteInputSecurityGroupAsync(groupId, cancellationToken));
+        }
+
+        LogDeleted(channel.LiveId);
+    }
+
+    private string PlaybackUrl(MediaPackageOriginEndpoint endpoint)
+    {
+        // Viewers go through CloudFront: same path as the origin endpoint, CloudFront's host.
+        var origin = new Uri(endpoint.Url ?? throw new InvalidOperationException("MediaPackage returned an endpoint without a URL."));
+        return string.IsNullOrWhiteSpace(Options.CloudFrontDomain) ? origin.ToString() : $"https://{Options.CloudFrontDomain}{origin.PathAndQuery}";
+    }
+
+    private static async Task IgnoreMissingAsync(Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (AwsServiceException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Already gone: deleting is idempotent.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {LiveId}: MediaLive channel {ChannelId} and MediaPackage channel {PackageChannelId} created and started")]
+    private partial void LogCreated(string liveId, string channelId, string packageChannelId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {LiveId}: harvest of {Start} .. {End} requested")]
+    private partial void LogHarvestRequested(string liveId, DateTimeOffset start, DateTimeOffset end);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {LiveId}: AWS media resources deleted")]
+    private partial void LogDeleted(string liveId);
+}

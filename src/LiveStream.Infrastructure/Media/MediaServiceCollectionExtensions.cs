@@ -1,0 +1,46 @@
+using LiveStream.Infrastructure.Aws;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace LiveStream.Infrastructure.Media;
+
+public static class MediaServiceCollectionExtensions
+{
+    /// <summary>Binds <c>Media</c> and registers the configured provider; options are validated when the host starts.</summary>
+    public static IServiceCollection AddLiveStreamMedia(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
+            .Validate(options => !MediaOptions.Validate(options).Any(), "Media:NoInputTimeout, ReconnectGrace, MaxDuration and NoShowTimeout must be positive.")
+            .Validate(options => options.Provider is LocalMediaProvider.ProviderName or AwsMediaProvider.ProviderName, "Media:Provider must be 'local' or 'aws'.")
+            .ValidateOnStart();
+        services.AddOptions<LocalMediaOptions>().Bind(configuration.GetSection(LocalMediaOptions.Section))
+            .Validate(
+                options => Uri.TryCreate(options.IngestUrl, UriKind.Absolute, out _) && Uri.TryCreate(options.ControlUrl, UriKind.Absolute, out _)
+                    && Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out _) && options.Directory.Length > 0,
+                "Media:Local:IngestUrl, ControlUrl and PublicBaseUrl must be absolute URLs and Media:Local:Directory must be set.")
+            .ValidateOnStart();
+        services.AddHttpClient(LocalMediaProvider.ProviderName, client => client.Timeout = TimeSpan.FromSeconds(5));
+        services.AddSingleton<LocalMediaProvider>();
+        services.AddSingleton<IMediaProvider>(provider =>
+            provider.GetRequiredService<IOptions<MediaOptions>>().Value.Provider switch
+            {
+                AwsMediaProvider.ProviderName => provider.GetRequiredService<AwsMediaProvider>(),
+                _ => provider.GetRequiredService<LocalMediaProvider>(),
+            });
+
+        if (configuration[$"{MediaOptions.Section}:Provider"] == AwsMediaProvider.ProviderName)
+        {
+            services.AddLiveStreamAws(configuration);
+            services.AddOptions<AwsMediaOptions>().Bind(configuration.GetSection(AwsMediaOptions.Section))
+                .Validate(
+                    options => options.MediaLiveRoleArn.Length > 0 && options.HarvestRoleArn.Length > 0 && options.RecordingsBucket.Length > 0
+                        && options.RecordingsBaseUrl.Length > 0 && options.AllowedCidrs.Length > 0 && options.StartoverWindow > TimeSpan.Zero,
+                    "Media:Aws needs MediaLiveRoleArn, HarvestRoleArn, RecordingsBucket, RecordingsBaseUrl, AllowedCidrs and a positive StartoverWindow.")
+                .ValidateOnStart();
+            services.AddSingleton<AwsMediaProvider>();
+            services.AddHostedService<RecordingEventListener>();
+        }
+        return services;
+    }
+}

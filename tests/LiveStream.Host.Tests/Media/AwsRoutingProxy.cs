@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LiveStream.Infrastructure.Tests.Aws;
+using LiveStream.Testing;
+
+namespace LiveStream.Host.Tests.Media;
+
+/// <summary>
+/// The one AWS service URL the host is given: forwards everything to the emulator, except the two MediaLive /
+/// MediaPackage calls the emulator lacks (input security groups, harvest jobs), which it records as received off the
+/// wire (for signature and body checks) and answers the way AWS documents.
+/// </summary>
+internal sealed class AwsRoutingProxy : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly HttpClient _moto;
+    private readonly ConcurrentQueue<CapturedRequest> _stubbed = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private int _groups;
+
+    public AwsRoutingProxy(Uri motoUrl)
+    {
+        _moto = new HttpClient { BaseAddress = motoUrl };
+        ServiceUrl = new Uri($"http://127.0.0.1:{MotoServer.FreePort()}/");
+        _listener.Prefixes.Add(ServiceUrl.ToString());
+        _listener.Start();
+        _loop = Task.Run(ServeAsync);
+    }
+
+    public Uri ServiceUrl { get; }
+
+    /// <summary>The requests answered here rather than by the emulator.</summary>
+    public IReadOnlyList<CapturedRequest> Stubbed => [.. _stubbed];
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        _listener.Stop();
+        try
+        {
+            await _loop;
+        }
+        catch (Exception) when (_stopping.IsCancellationRequested)
+        {
+        }
+
+        _listener.Close();
+        _moto.Dispose();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        using var body = new MemoryStream();
+        await context.Request.InputStream.CopyToAsync(body);
+        var headers = context.Request.Headers.AllKeys.Where(k => k is not null)
+            .ToDictionary(k => k!.ToLowerInvariant(), k => context.Request.Headers[k]!, StringComparer.Ordinal);
+        var request = new CapturedRequest(context.Request.HttpMethod, context.Request.RawUrl ?? "/", headers, body.ToArray());
+        var path = request.RawUrl.Split('?')[0];
+
+        int status;
+        string contentType;
+        byte[] answer;
+        if (path.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal) || path.StartsWith("/harvest_jobs", StringComparison.Ordinal))
+        {
+            _stubbed.Enqueue(request);
+            (status, contentType, answer) = (200, "application/json", Encoding.UTF8.GetBytes(StubAnswer(request, path)));
+        }
+        else
+        {
+            using var forward = new HttpRequestMessage(new HttpMethod(request.Method), request.RawUrl.TrimStart('/'));
+            if (request.Body.Length > 0 || request.Method is "POST" or "PUT")
+            {
+                forward.Content = new ByteArrayContent(request.Body);
+                if (headers.TryGetValue("content-type", out var type))
+                {
+                    forward.Content.Headers.TryAddWithoutValidation("Content-Type", type);
+                }
+            }
+
+            foreach (var (name, value) in headers)
+            {
+                if (name is not ("host" or "content-length" or "content-type" or "connection" or "expect"))
+                {
+                    forward.Headers.TryAddWithoutValidation(name, value);
+                }
+            }
+
+            using var response = await _moto.SendAsync(forward);
+            status = (int)response.StatusCode;
+            contentType = response.Content.Headers.ContentType?.ToString() ?? "application/json";
+            answer = await response.Content.ReadAsByteArrayAsync();
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = contentType;
+        context.Response.ContentLength64 = answer.Length;
+        await context.Response.OutputStream.WriteAsync(answer);
+        context.Response.Close();
+    }
+
+    private string StubAnswer(CapturedRequest request, string path)
+    {
+        if (request.Method != "POST")
+        {
+            return "{}";
+        }
+
+        using var json = JsonDocument.Parse(request.Body);
+        if (path.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal))
+        {
+            var id = (1000000 + Interlocked.Increment(ref _groups)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return JsonSerializer.Serialize(new
+            {
+                securityGroup = new
+                {
+                    id,
+                    arn = $"arn:aws:medialive:us-east-1:123456789012:inputSecurityGroup:{id}",
+                    state = "IDLE",
+                    whitelistRules = json.RootElement.GetProperty("whitelistRules"),
+                    inputs = Array.Empty<string>(),
+                },
+            });
+        }
+
+        var root = json.RootElement;
+        return JsonSerializer.Serialize(new
+        {
+            id = root.GetProperty("id").GetString(),
+            arn = $"arn:aws:mediapackage:us-east-1:123456789012:harvest_jobs/{root.GetProperty("id").GetString()}",
+            channelId = "unknown",
+            originEndpointId = root.GetProperty("originEndpointId").GetString(),
+            status = "IN_PROGRESS",
+            startTime = root.GetProperty("startTime").GetString(),
+            endTime = root.GetProperty("endTime").GetString(),
+            createdAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            s3Destination = root.GetProperty("s3Destination"),
+        });
+    }
+}
