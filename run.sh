@@ -31,6 +31,23 @@ fi
 export Auth__DevTokens__SigningKey=${Auth__DevTokens__SigningKey:-$(cat "$key_file")}
 export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
 
+# The local media pipeline: nginx's RTMP module takes the mentor's push and asks this API (through a secret
+# callback path) whether the stream key is right. One nginx per checkout; extra processes pass LIVESTREAM_MEDIA=0.
+if [ "${LIVESTREAM_MEDIA:-1}" = 1 ]; then
+  secret_file=.local/media-callback-secret
+  if [ ! -s "$secret_file" ]; then
+    (umask 077; head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$secret_file")
+  fi
+  export Media__Local__CallbackSecret=${Media__Local__CallbackSecret:-$(cat "$secret_file")}
+  rtmp_port=${LIVESTREAM_RTMP_PORT:-1935}
+  scripts/nginx-rtmp.sh start "$root/.local/nginx" "$rtmp_port" "http://127.0.0.1:$PORT/internal/media/$Media__Local__CallbackSecret" >/dev/null
+  export Media__Local__Directory="$root/.local/nginx/media"
+  export Media__Local__IngestUrl="rtmp://127.0.0.1:$rtmp_port/live"
+  export Media__Local__ControlUrl="http://127.0.0.1:$((rtmp_port + 1))/control"
+  export Media__Local__PublicBaseUrl=${Media__Local__PublicBaseUrl:-http://localhost:$PORT}
+  echo "run.sh: RTMP ingest at rtmp://127.0.0.1:$rtmp_port/live (nginx in .local/nginx)"
+fi
+
 if [ "${LIVESTREAM_SKIP_BUILD:-0}" != 1 ]; then
   dotnet build src/LiveStream.Host -c Release -nologo -clp:ErrorsOnly -v quiet
 fi

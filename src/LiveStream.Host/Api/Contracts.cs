@@ -83,12 +83,12 @@ public sealed record SessionDetailResponse(
     CourseResponse? Course,
     IReadOnlyDictionary<string, long> Reactions)
 {
-    public static SessionDetailResponse From(SessionSnapshot session, MentorView? mentor) => new(
+    public static SessionDetailResponse From(SessionSnapshot session, MentorView? mentor, IReadOnlyDictionary<string, long>? reactions = null) => new(
         session.LiveId, session.MentorId, session.CourseId, session.Title, session.State, session.ScheduledStart, session.CreatedAt,
         session.StartedAt, session.EndedAt, session.PlaybackUrl, session.RecordingUrl,
         mentor is null ? null : MentorProfileResponse.From(mentor.Profile),
         mentor?.Courses.FirstOrDefault(course => course.CourseId == session.CourseId) is { } course ? CourseResponse.From(course) : null,
-        new Dictionary<string, long>());
+        reactions ?? LiveStream.Abstractions.Reactions.ReactionKinds.All.ToDictionary(kind => kind, _ => 0L));
 }
 
 /// <summary>One inbox entry; <c>kind</c> is scheduled, reminder, live, recording-ready or cancelled; <c>id</c> is the cursor.</summary>

@@ -96,8 +96,15 @@ public static class LiveSessionApi
         var mentorTask = grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
         var session = await sessionTask;
         var mentor = await mentorTask;
-        return session is null || session.MentorId != mentorId
-            ? Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.")
-            : TypedResults.Ok(SessionDetailResponse.From(session, mentor));
+        if (session is null || session.MentorId != mentorId)
+        {
+            return Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.");
+        }
+
+        // Before a session goes live nobody can have reacted, so the room is not asked.
+        var reactions = session.State is SessionState.Scheduled or SessionState.Starting or SessionState.Cancelled
+            ? null
+            : (await grains.GetGrain<ILiveSessionGrain>(liveId).GetReactionsAsync(mentorId, null, 1)).Counts;
+        return TypedResults.Ok(SessionDetailResponse.From(session, mentor, reactions));
     }
 }

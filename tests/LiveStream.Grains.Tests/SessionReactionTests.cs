@@ -1,0 +1,215 @@
+using LiveStream.Abstractions;
+using LiveStream.Abstractions.Mentors;
+using LiveStream.Abstractions.Reactions;
+using LiveStream.Abstractions.Sessions;
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+
+namespace LiveStream.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class SessionReactionTests(ClusterFixture fixture)
+{
+    private async Task<(string MentorId, ILiveSessionGrain Session)> LiveSessionAsync()
+    {
+        var mentorId = Ids.New("mentor");
+        var mentor = fixture.Grains.GetGrain<IMentorGrain>(mentorId);
+        await mentor.UpsertProfileAsync(new MentorProfileUpdate("Ada", null, null));
+        await mentor.UpsertCourseAsync("course", new CourseUpdate("Engines", null));
+        var scheduled = await mentor.ScheduleSessionAsync(new ScheduleSessionCommand("course", "Live", DateTimeOffset.UtcNow.AddMinutes(5)));
+        var session = fixture.Grains.GetGrain<ILiveSessionGrain>(scheduled.LiveId);
+        await session.StartAsync();
+        var ingest = await session.GetIngestAsync();
+        Assert.True(await session.AuthorizePublishAsync(new PublishAttempt(ingest.StreamKey, "connection-1")));
+        Assert.Equal(SessionState.Live, (await session.GetAsync())!.State);
+        return (mentorId, session);
+    }
+
+    private Task<long> StoredReactionsAsync(ILiveSessionGrain session) =>
+        fixture.Database.ScalarAsync<long>("SELECT count(*) FROM session_reactions WHERE live_id = @live", ("live", session.GetPrimaryKeyString()));
+
+    [Fact]
+    public async Task Counts_are_exact_under_concurrent_posting_from_many_viewers()
+    {
+        // Arrange
+        var (mentorId, session) = await LiveSessionAsync();
+        var viewers = Enumerable.Range(0, 25).Select(i => $"viewer-{i}").ToList();
+
+        // Act: 25 viewers x 20 taps, all at once, cycling through the kinds.
+        var taps = viewers.SelectMany(viewer => Enumerable.Range(0, 20).Select(i =>
+            session.ReactAsync(mentorId, new Interaction(viewer, ReactionKinds.All[i % ReactionKinds.All.Count], null, null))));
+        await Task.WhenAll(taps);
+        await fixture.Cluster.DeactivateAsync(session);
+        var reloaded = await session.GetReactionsAsync(mentorId, null, 10);
+
+        // Assert: in memory before and after reactivation, and in PostgreSQL, exactly 500.
+        var expected = ReactionKinds.All.ToDictionary(kind => kind, kind => 25L * Enumerable.Range(0, 20).Count(i => ReactionKinds.All[i % ReactionKinds.All.Count] == kind));
+        Assert.Equal(expected, reloaded.Counts.ToDictionary());
+        Assert.Equal(500, reloaded.Counts.Values.Sum());
+        Assert.Equal(500, await StoredReactionsAsync(session));
+    }
+
+    [Fact]
+    public async Task A_retried_request_with_the_same_idempotency_key_counts_once_even_after_reactivation()
+    {
+        var (mentorId, session) = await LiveSessionAsync();
+        var tap = new Interaction("viewer", ReactionKinds.Clap, null, "tap-1");
+
+        var first = await session.ReactAsync(mentorId, tap);
+        var retried = await session.ReactAsync(mentorId, tap);
+        await fixture.Cluster.DeactivateAsync(session);
+        var afterReactivation = await session.ReactAsync(mentorId, tap);
+
+        Assert.Equal(1, first.Counts[ReactionKinds.Clap]);
+        Assert.Equal(1, retried.Counts[ReactionKinds.Clap]);
+        Assert.Equal(1, afterReactivation.Counts[ReactionKinds.Clap]);
+        Assert.Equal(1, await StoredReactionsAsync(session));
+    }
+
+    [Fact]
+    public async Task Reacting_before_the_session_is_live_is_a_conflict()
+    {
+        var mentorId = Ids.New("mentor");
+        var mentor = fixture.Grains.GetGrain<IMentorGrain>(mentorId);
+        await mentor.UpsertProfileAsync(new MentorProfileUpdate("Ada", null, null));
+        await mentor.UpsertCourseAsync("course", new CourseUpdate("Engines", null));
+        var scheduled = await mentor.ScheduleSessionAsync(new ScheduleSessionCommand("course", "Soon", DateTimeOffset.UtcNow.AddHours(1)));
+        var session = fixture.Grains.GetGrain<ILiveSessionGrain>(scheduled.LiveId);
+
+        var error = await Assert.ThrowsAsync<DomainException>(() => session.ReactAsync(mentorId, new Interaction("viewer", ReactionKinds.Like, null, null)));
+
+        Assert.Equal(DomainErrorKind.Conflict, error.Kind);
+        Assert.Equal(0, await StoredReactionsAsync(session));
+    }
+
+    [Theory]
+    [InlineData("applause", null, "reaction")]
+    [InlineData(null, null, "reaction")]
+    [InlineData("like", "and a comment", "comment")]
+    [InlineData(null, "   ", "comment")]
+    [InlineData(null, "bell\u0007", "comment")]
+    public async Task Invalid_interactions_are_refused_naming_the_field(string? kind, string? comment, string field)
+    {
+        var (mentorId, session) = await LiveSessionAsync();
+
+        var error = await Assert.ThrowsAsync<DomainException>(() => session.ReactAsync(mentorId, new Interaction("viewer", kind, comment, null)));
+
+        Assert.Equal((DomainErrorKind.Invalid, field), (error.Kind, error.Field));
+    }
+
+    [Fact]
+    public async Task An_over_long_comment_is_refused_and_one_at_the_limit_is_kept()
+    {
+        var (mentorId, session) = await LiveSessionAsync();
+
+        var error = await Assert.ThrowsAsync<DomainException>(() =>
+            session.ReactAsync(mentorId, new Interaction("viewer", null, new string('x', Limits.MaxCommentLength + 1), null)));
+        var kept = await session.ReactAsync(mentorId, new Interaction("viewer", null, new string('y', Limits.MaxCommentLength), null));
+
+        Assert.Equal("comment", error.Field);
+        Assert.Equal(Limits.MaxCommentLength, Assert.Single(kept.Comments).Text.Length);
+    }
+
+    [Fact]
+    public async Task A_muted_viewer_is_refused_until_unmuted()
+    {
+        var (mentorId, session) = await LiveSessionAsync();
+        await session.MuteAsync(mentorId, "troll");
+
+        var muted = await Assert.ThrowsAsync<DomainException>(() => session.ReactAsync(mentorId, new Interaction("troll", null, "spam", null)));
+        await fixture.Cluster.DeactivateAsync(session);
+        var stillMuted = await Assert.ThrowsAsync<DomainException>(() => session.ReactAsync(mentorId, new Interaction("troll", ReactionKinds.Like, null, null)));
+        await session.UnmuteAsync(mentorId, "troll");
+        var allowed = await session.ReactAsync(mentorId, new Interaction("troll", ReactionKinds.Like, null, null));
+
+        Assert.Equal(DomainErrorKind.Forbidden, muted.Kind);
+        Assert.Equal(DomainErrorKind.Forbidden, stillMuted.Kind);
+        Assert.Equal(1, allowed.Counts[ReactionKinds.Like]);
+    }
+
+    [Fact]
+    public async Task Comments_page_by_cursor_beyond_the_in_memory_window_and_deleted_ones_disappear()
+    {
+        // Arrange: more comments than the grain keeps in memory.
+        var (mentorId, session) = await LiveSessionAsync();
+        var total = ReactionBoard.CommentWindow + 30;
+        for (var i = 1; i <= total; i++)
+        {
+            await session.ReactAsync(mentorId, new Interaction($"viewer-{i % 7}", null, $"comment {i}", null));
+        }
+
+        // Act
+        var pages = new List<Comment>();
+        long? cursor = 0;
+        while (true)
+        {
+            var page = await session.GetReactionsAsync(mentorId, cursor, 100);
+            if (page.Comments.IsEmpty)
+            {
+                break;
+            }
+
+            pages.AddRange(page.Comments);
+            cursor = page.NextCursor;
+        }
+
+        var deletedId = pages[10].CommentId;
+        Assert.True(await session.DeleteCommentAsync(mentorId, deletedId));
+        var afterDelete = await session.GetReactionsAsync(mentorId, pages[9].CommentId, 1);
+        var newest = await session.GetReactionsAsync(mentorId, null, 3);
+
+        // Assert
+        Assert.Equal(Enumerable.Range(1, total).Select(i => $"comment {i}"), pages.Select(comment => comment.Text));
+        Assert.Equal(pages[11].CommentId, Assert.Single(afterDelete.Comments).CommentId);
+        Assert.Equal([$"comment {total - 2}", $"comment {total - 1}", $"comment {total}"], newest.Comments.Select(comment => comment.Text));
+        Assert.False(await session.DeleteCommentAsync(mentorId, deletedId));
+    }
+
+    [Fact]
+    public async Task Another_mentors_route_does_not_find_the_session()
+    {
+        var (_, session) = await LiveSessionAsync();
+
+        var error = await Assert.ThrowsAsync<DomainException>(() => session.ReactAsync("someone-else", new Interaction("viewer", ReactionKinds.Like, null, null)));
+
+        Assert.Equal(DomainErrorKind.NotFound, error.Kind);
+    }
+
+    [Fact]
+    public async Task A_feed_observer_gets_each_new_comment_and_counts_every_second()
+    {
+        // Arrange
+        var (mentorId, session) = await LiveSessionAsync();
+        var observer = new RecordingObserver();
+        var reference = fixture.Cluster.Client.CreateObjectReference<ISessionFeedObserver>(observer);
+        await session.SubscribeFeedAsync(mentorId, reference);
+
+        // Act
+        await session.ReactAsync(mentorId, new Interaction("viewer", null, "first!", null));
+        await session.ReactAsync(mentorId, new Interaction("viewer", ReactionKinds.Heart, null, null));
+        var comment = await observer.Comments.Reader.ReadAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+        ImmutableDictionary<string, long> counts;
+        do
+        {
+            counts = await observer.Counts.Reader.ReadAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+        }
+        while (counts[ReactionKinds.Heart] == 0);
+
+        // Assert
+        Assert.Equal("first!", comment.Text);
+        Assert.Equal(1, counts[ReactionKinds.Heart]);
+        await session.UnsubscribeFeedAsync(reference);
+    }
+
+    private sealed class RecordingObserver : ISessionFeedObserver
+    {
+        public System.Threading.Channels.Channel<Comment> Comments { get; } = System.Threading.Channels.Channel.CreateUnbounded<Comment>();
+
+        public System.Threading.Channels.Channel<ImmutableDictionary<string, long>> Counts { get; } =
+            System.Threading.Channels.Channel.CreateUnbounded<ImmutableDictionary<string, long>>();
+
+        public Task OnCountsAsync(string liveId, ImmutableDictionary<string, long> counts) => Counts.Writer.WriteAsync(counts).AsTask();
+
+        public Task OnCommentAsync(string liveId, Comment comment) => Comments.Writer.WriteAsync(comment).AsTask();
+    }
+}

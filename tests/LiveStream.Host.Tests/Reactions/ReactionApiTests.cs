@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Net;
+using LiveStream.Testing;
+
+namespace LiveStream.Host.Tests.Reactions;
+
+/// <summary>
+/// Two processes of one cluster: an `all` process and an `api` front end. Sessions go live through the media
+/// callback the ingest server calls (the real nginx path is covered by the media tests).
+/// </summary>
+public sealed class ReactionFixture : IAsyncLifetime
+{
+    public const string CallbackSecret = "reaction-tests-callback-secret";
+
+    private TestDatabase? _database;
+
+    public HostProcess All { get; private set; } = null!;
+
+    public HostProcess Api { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync();
+        var options = new HostProcessOptions(_database.ConnectionString, HostProcess.NewSigningKey())
+        {
+            Settings = new Dictionary<string, string>
+            {
+                ["Media:Local:CallbackSecret"] = CallbackSecret,
+                ["RateLimits:CommentBurst"] = "3",
+                ["RateLimits:CommentsPerMinute"] = "6",
+            },
+        };
+        All = await HostProcess.StartAsync(options);
+        Api = await HostProcess.StartAsync(options with { Role = "api" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await All.DisposeAsync();
+        await _database!.DisposeAsync();
+    }
+
+    /// <summary>A live session of a fresh mentor; returns its ids and the mentor's token.</summary>
+    public async Task<(string MentorId, string LiveId, string MentorToken)> LiveSessionAsync(ApiClient api)
+    {
+        var mentorId = Ids.New("mentor");
+        var token = await api.CreateMentorAsync(mentorId, "engines");
+        var liveId = await api.ScheduleAsync(mentorId, "engines", token);
+        using (var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token))
+        {
+            Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        }
+
+        using var ingest = await api.SendAsync(HttpMethod.Get, $"/livestream/{liveId}/ingest", token: token);
+        var streamKey = (await ApiClient.JsonAsync(ingest)).GetProperty("streamKey").GetString()!;
+        // nginx reads the 3xx (a stream rename) itself, so the callback must not be followed as a redirect.
+        using var callbacks = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.Http.BaseAddress };
+        using var publish = await callbacks.PostAsync(
+            new Uri($"/internal/media/{CallbackSecret}/publish", UriKind.Relative),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["call"] = "publish", ["name"] = streamKey, ["clientid"] = "1" }));
+        Assert.True((int)publish.StatusCode is >= 200 and < 400, $"publish callback answered {(int)publish.StatusCode}");
+        return (mentorId, liveId, token);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ReactionCollection : ICollectionFixture<ReactionFixture>
+{
+    public const string Name = "reactions";
+}
+
+[Collection(ReactionCollection.Name)]
+public sealed class ReactionApiTests(ReactionFixture fixture)
+{
+    [Fact]
+    public async Task A_reaction_is_counted_once_when_retried_with_the_same_idempotency_key()
+    {
+        // Arrange
+        using var api = new ApiClient(fixture.All.CreateClient());
+        var (mentorId, liveId, _) = await fixture.LiveSessionAsync(api);
+        var viewer = await api.CreateMenteeAsync(Ids.New("viewer"));
+        var key = new Dictionary<string, string> { ["Idempotency-Key"] = "tap-42" };
+
+        // Act
+        using var first = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { reaction = "clap" }, viewer, key);
+        using var retry = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { reaction = "clap" }, viewer, key);
+        using var read = await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}/reaction", token: viewer);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(1, (await ApiClient.JsonAsync(read)).GetProperty("counts").GetProperty("clap").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_reaction_answer_carries_the_counts_the_session_detail_also_shows()
+    {
+        using var api = new ApiClient(fixture.All.CreateClient());
+        var (mentorId, liveId, _) = await fixture.LiveSessionAsync(api);
+        var viewer = await api.CreateMenteeAsync(Ids.New("viewer"));
+
+        using var comment = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { comment = "Where is the carry?" }, viewer);
+        using var heart = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { reaction = "heart" }, viewer);
+        var answer = await ApiClient.JsonAsync(heart);
+        using var detail = await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}", token: viewer);
+
+        Assert.Equal(HttpStatusCode.OK, comment.StatusCode);
+        Assert.Equal(1, (await ApiClient.JsonAsync(detail)).GetProperty("reactions").GetProperty("heart").GetInt64());
+        Assert.Equal(1, answer.GetProperty("counts").GetProperty("heart").GetInt64());
+        Assert.Equal("Where is the carry?", Assert.Single(answer.GetProperty("comments").EnumerateArray()).GetProperty("text").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"reaction\":\"applause\"}", "reaction")]
+    [InlineData("{}", "reaction")]
+    [InlineData("{\"reaction\":\"like\",\"comment\":\"both\"}", "comment")]
+    [InlineData("{\"reaction\":5}", "reaction")]
+    public async Task Invalid_interactions_are_400_naming_the_field(string body, string field)
+    {
+        using var api = new ApiClient(fixture.All.CreateClient());
+        var (mentorId, liveId, _) = await fixture.LiveSessionAsync(api);
+        var viewer = await api.CreateMenteeAsync(Ids.New("viewer"));
+
+        using var response = await api.SendRawAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", body, viewer);
+
+        await ApiClient.AssertProblemAsync(response, HttpStatusCode.BadRequest, field);
+    }
+
+    [Fact]
+    public async Task Reacting_to_a_session_that_is_not_live_is_409_and_another_mentor_is_403()
+    {
+        using var api = new ApiClient(fixture.All.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var token = await api.CreateMentorAsync(mentorId, "engines");
+        var liveId = await api.ScheduleAsync(mentorId, "engines", token);
+        var viewer = await api.CreateMenteeAsync(Ids.New("viewer"));
+        var otherMentor = await api.CreateMentorAsync(Ids.New("other"), "c");
+
+        using var notLive = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { reaction = "like" }, viewer);
+        using var stranger = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { reaction = "like" }, otherMentor);
+
+        await ApiClient.AssertProblemAsync(notLive, HttpStatusCode.Conflict);
+        await ApiClient.AssertProblemAsync(stranger, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Too_many_comments_are_429_with_retry_after()
+    {
+        using var api = new ApiClient(fixture.All.CreateClient());
+        var (mentorId, liveId, _) = await fixture.LiveSessionAsync(api);
+        var viewer = await api.CreateMenteeAsync(Ids.New("viewer"));
+
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 4; i++)
+        {
+            var response = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { comment = $"spam {i}" }, viewer);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = response;
+                break;
+            }
+
+            response.Dispose();
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.True(limited!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        await ApiClient.AssertProblemAsync(limited, HttpStatusCode.TooManyRequests);
+        limited.Dispose();
+    }
+
+    [Fact]
+    public async Task A_comment_reaches_a_viewer_connected_through_another_api_process_within_a_second()
+    {
+        // Arrange: the viewer listens through the api process; the comment is posted through the all process.
+        using var poster = new ApiClient(fixture.All.CreateClient());
+        using var watcher = new ApiClient(fixture.Api.CreateClient());
+        var (mentorId, liveId, _) = await fixture.LiveSessionAsync(poster);
+        var viewer = await poster.CreateMenteeAsync(Ids.New("viewer"));
+        await using var feed = await SseClient.ConnectAsync(watcher.Http, $"/mentor/{mentorId}/live/{liveId}/reaction/stream", viewer);
+        await feed.NextAsync("counts", TimeSpan.FromSeconds(10));
+
+        // Act
+        var clock = Stopwatch.StartNew();
+        using var posted = await poster.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { comment = "Hello from the other node" }, viewer);
+        var comment = await feed.NextAsync("comment", TimeSpan.FromSeconds(5), data => data.GetProperty("text").GetString() == "Hello from the other node");
+        var elapsed = clock.Elapsed;
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"The comment took {elapsed.TotalMilliseconds:0} ms to reach the other API process.");
+        Assert.Equal("Hello from the other node", comment.GetProperty("text").GetString());
+    }
+}
