@@ -14,6 +14,8 @@ public static partial class Limits
     public const int MaxUrlLength = 2048;
     public const int MaxDeviceTokenLength = 4096;
     public const int MaxRequestBodyBytes = 16 * 1024;
+    /// <summary>Matches the <c>request_key</c> columns that make a retried request land on the same row.</summary>
+    public const int MaxIdempotencyKeyLength = 200;
     public const int MaxPageSize = 100;
     public const int DefaultPageSize = 20;
 

@@ -87,10 +87,7 @@ public sealed class MentorGrain(
             throw DomainException.Invalid("scheduledStart", "The scheduled start is more than a year ahead.");
         }
 
-        if (command.IdempotencyKey is { Length: > 0 } key && key.Length > 200)
-        {
-            throw DomainException.Invalid("Idempotency-Key", "The idempotency key is longer than 200 characters.");
-        }
+        Validation.OptionalIdempotencyKey(command.IdempotencyKey);
 
         var liveId = NewLiveId(command.IdempotencyKey);
         var definition = new SessionDefinition(liveId, MentorId, command.CourseId, command.Title.Trim(), command.ScheduledStart.ToUniversalTime());

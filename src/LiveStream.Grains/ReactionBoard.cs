@@ -15,6 +15,7 @@ public sealed class ReactionBoard
 
     private readonly Dictionary<string, long> _counts;
     private readonly LinkedList<Comment> _recent = new();
+    private ImmutableDictionary<string, long>? _countsSnapshot;
 
     private ReactionBoard(IReadOnlyDictionary<string, long> counts, IEnumerable<Comment> recent)
     {
@@ -40,7 +41,11 @@ public sealed class ReactionBoard
         return board;
     }
 
-    public void AddReaction(string kind) => _counts[kind] = _counts.GetValueOrDefault(kind) + 1;
+    public void AddReaction(string kind)
+    {
+        _counts[kind] = _counts.GetValueOrDefault(kind) + 1;
+        _countsSnapshot = null;
+    }
 
     public void AddComment(Comment comment)
     {
@@ -66,7 +71,8 @@ public sealed class ReactionBoard
         return false;
     }
 
-    public ImmutableDictionary<string, long> Counts => _counts.ToImmutableDictionary(StringComparer.Ordinal);
+    /// <summary>Built once per change, not per read: every reaction answer and feed tick carries the counts.</summary>
+    public ImmutableDictionary<string, long> Counts => _countsSnapshot ??= _counts.ToImmutableDictionary(StringComparer.Ordinal);
 
     /// <summary>
     /// Comments after <paramref name="afterCommentId"/> (or the newest ones when null), oldest first, when the

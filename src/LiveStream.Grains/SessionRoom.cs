@@ -100,10 +100,7 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
             throw DomainException.Invalid("userId", $"'userId' must match {Limits.IdPattern}.");
         }
 
-        if (interaction.IdempotencyKey is { Length: > 200 })
-        {
-            throw DomainException.Invalid("Idempotency-Key", "The idempotency key is longer than 200 characters.");
-        }
+        Validation.OptionalIdempotencyKey(interaction.IdempotencyKey);
 
         var requestKey = interaction.IdempotencyKey is { Length: > 0 } key ? key : Guid.NewGuid().ToString("N");
         var now = clock.GetUtcNow();

@@ -34,6 +34,14 @@ internal static class Validation
         }
     }
 
+    public static void OptionalIdempotencyKey(string? value)
+    {
+        if (value is { Length: > Limits.MaxIdempotencyKeyLength })
+        {
+            throw DomainException.Invalid("Idempotency-Key", $"The idempotency key is longer than {Limits.MaxIdempotencyKeyLength} characters.");
+        }
+    }
+
     public static void OptionalAbsoluteUrl(string field, string? value)
     {
         if (value is null)
