@@ -84,6 +84,13 @@ public sealed class SessionMedia
     [Id(11)]
     public DateTimeOffset? CleanupRetryAt { get; set; }
 
+    /// <summary>The latest signal per input alarm of a cloud encoder (AWS), so stale and duplicated ones fold in.</summary>
+    [Id(12)]
+    public Dictionary<string, MediaInputSignal> InputAlarms { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The encoder has seen input and no input alarm is raised now.</summary>
+    public bool EncoderHasInput => InputAlarms.Count > 0 && InputAlarms.Values.All(alarm => !alarm.InputLost);
+
     public DateTimeOffset? NextDeadline() =>
         new[] { NoInputDeadline, ReconnectDeadline, MaxDurationDeadline, EndRetryAt, PrewarmAt, NoShowDeadline, CleanupRetryAt }.Where(at => at is not null).Min();
 
@@ -109,6 +116,9 @@ public sealed class LiveSessionGrain(
 {
     /// <summary>One reminder per session, always set to the nearest media deadline, so timeouts survive silo loss.</summary>
     private const string DeadlineReminder = "media-deadline";
+
+    /// <summary>The publisher as a cloud encoder reports it: one per channel, with no connection of its own.</summary>
+    private const string EncoderPublisher = "encoder";
 
     private static readonly TimeSpan MinimumDue = TimeSpan.FromSeconds(1);
 
@@ -302,6 +312,11 @@ public sealed class LiveSessionGrain(
         var key = await EnsureStreamKeyAsync(session);
 
         // An existing (pre-warmed or half-created) channel is reused, so a retried start never creates a second one.
+        if (Media.Channel is null)
+        {
+            Media.InputAlarms.Clear();
+        }
+
         Media.Channel = await media.StartChannelAsync(session.LiveId, key, Media.Channel, CancellationToken.None);
         Media.ChannelDeleted = false;
         Media.ClearDeadlines();
@@ -314,6 +329,12 @@ public sealed class LiveSessionGrain(
             var now = clock.GetUtcNow();
             Media.MaxDurationDeadline = now + mediaOptions.Value.MaxDuration;
             starting = await TransitionAsync(starting, SessionState.Live, s => s with { StartedAt = now, PlaybackUrl = Media.Channel.PlaybackUrl });
+        }
+        else if (Media.EncoderHasInput)
+        {
+            // The mentor pushed into the pre-warmed channel before pressing start.
+            await PublisherArrivedAsync(starting, EncoderPublisher);
+            starting = state.State.Session!;
         }
 
         await ScheduleNextDeadlineAsync();
@@ -340,10 +361,16 @@ public sealed class LiveSessionGrain(
             return false;
         }
 
+        return await PublisherArrivedAsync(session, attempt.ConnectionId);
+    }
+
+    /// <summary>A publisher (an ingest connection, or the cloud encoder's input) arrived: live, reconnected, or refused.</summary>
+    private async Task<bool> PublisherArrivedAsync(SessionSnapshot session, string connectionId)
+    {
         switch (session.State)
         {
             case SessionState.Starting:
-                Media.PublisherId = attempt.ConnectionId;
+                Media.PublisherId = connectionId;
                 Media.ClearDeadlines();
                 var now = clock.GetUtcNow();
                 Media.MaxDurationDeadline = now + mediaOptions.Value.MaxDuration;
@@ -353,20 +380,20 @@ public sealed class LiveSessionGrain(
                 await ScheduleNextDeadlineAsync();
                 return true;
 
-            case SessionState.Live when Media.PublisherId == attempt.ConnectionId:
+            case SessionState.Live when Media.PublisherId == connectionId:
                 // A duplicated callback for the publisher we already accepted.
                 return true;
 
             case SessionState.Live when Media.PublisherId is null:
-                Media.PublisherId = attempt.ConnectionId;
+                Media.PublisherId = connectionId;
                 Media.ReconnectDeadline = null;
                 await state.WriteStateAsync();
-                logger.LogInformation("Publisher reconnected to session {LiveId} on connection {ConnectionId}", session.LiveId, attempt.ConnectionId);
+                logger.LogInformation("Publisher reconnected to session {LiveId} on connection {ConnectionId}", session.LiveId, connectionId);
                 await ScheduleNextDeadlineAsync();
                 return true;
 
             case SessionState.Live:
-                logger.LogWarning("Refused a second publisher for session {LiveId} on connection {ConnectionId}", session.LiveId, attempt.ConnectionId);
+                logger.LogWarning("Refused a second publisher for session {LiveId} on connection {ConnectionId}", session.LiveId, connectionId);
                 return false;
 
             default:
@@ -375,7 +402,44 @@ public sealed class LiveSessionGrain(
         }
     }
 
-    public async Task PublishEndedAsync(string connectionId)
+    public Task PublishEndedAsync(string connectionId) => PublisherLeftAsync(connectionId);
+
+    public async Task InputSignalAsync(MediaInputSignal signal)
+    {
+        var session = state.State.Session;
+        if (session is null || Media.Channel is null || Media.ChannelDeleted || session.State is not (SessionState.Scheduled or SessionState.Starting or SessionState.Live))
+        {
+            // No channel (yet or any more): an alarm of a deleted or not yet created channel says nothing now.
+            return;
+        }
+
+        if (Media.InputAlarms.TryGetValue(signal.Alarm, out var known)
+            && (signal.At < known.At || (signal.At == known.At && signal.InputLost && !known.InputLost)))
+        {
+            // Older than what we know. Within one timestamp the order is unknown; an input that is there wins, since
+            // wrongly ending a session is worse than the maximum duration bounding one whose input is gone.
+            return;
+        }
+
+        var hadInput = Media.EncoderHasInput;
+        Media.InputAlarms[signal.Alarm] = signal;
+        var hasInput = Media.EncoderHasInput;
+        await state.WriteStateAsync();
+        logger.LogInformation(
+            "Session {LiveId}: encoder alarm {Alarm} {AlarmState} at {At}; input present: {HasInput}",
+            session.LiveId, signal.Alarm, signal.InputLost ? "raised" : "cleared", signal.At, hasInput);
+
+        if (hasInput && (!hadInput || Media.PublisherId is null) && session.State != SessionState.Scheduled)
+        {
+            await PublisherArrivedAsync(session, EncoderPublisher);
+        }
+        else if (!hasInput && hadInput)
+        {
+            await PublisherLeftAsync(EncoderPublisher);
+        }
+    }
+
+    private async Task PublisherLeftAsync(string connectionId)
     {
         var session = state.State.Session;
         if (session is not { State: SessionState.Live } || Media.PublisherId != connectionId)
@@ -452,6 +516,7 @@ public sealed class LiveSessionGrain(
             Media.NoShowDeadline = null;
             Media.Channel = null;
             Media.ChannelDeleted = false;
+            Media.InputAlarms.Clear();
             await state.WriteStateAsync();
         }
 

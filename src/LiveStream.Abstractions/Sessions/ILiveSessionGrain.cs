@@ -44,6 +44,14 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [Alias("publish-ended")]
     Task PublishEndedAsync(string connectionId);
 
+    /// <summary>
+    /// Media event from a cloud encoder that reports input alarms instead of publisher connections: the session
+    /// goes live when every input alarm is clear, and a raised one starts the reconnect grace. Stale or duplicated
+    /// signals (older than the last one seen for the same alarm) are ignored.
+    /// </summary>
+    [Alias("input-signal")]
+    Task InputSignalAsync(MediaInputSignal signal);
+
     /// <summary>Media event: the recording is available (AWS: S3 object created). Idempotent.</summary>
     [Alias("recording-ready")]
     Task RecordingReadyAsync(string recordingUrl);

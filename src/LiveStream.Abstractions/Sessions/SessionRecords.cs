@@ -62,3 +62,15 @@ public sealed record SessionIngest(
 public sealed record PublishAttempt(
     [property: Id(0)] string StreamKey,
     [property: Id(1)] string ConnectionId);
+
+/// <summary>
+/// A cloud encoder's view of the publisher (AWS: a MediaLive input alert raised or cleared). <paramref name="Alarm"/>
+/// names the condition (e.g. the alert type), <paramref name="InputLost"/> whether it is raised, and
+/// <paramref name="At"/> when the encoder observed it, so duplicated or out-of-order deliveries can be folded in.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.media-input-signal")]
+public sealed record MediaInputSignal(
+    [property: Id(0)] string Alarm,
+    [property: Id(1)] bool InputLost,
+    [property: Id(2)] DateTimeOffset At);

@@ -55,6 +55,9 @@ public static class OrleansHostingExtensions
                     options.ServiceId = cluster.ServiceId;
                 });
                 ConfigureEndpoints(silo, cluster, builder.Configuration);
+
+                // Failure detection is tunable per deployment (and per test) without code; unset keys keep the defaults.
+                silo.Services.AddOptions<ClusterMembershipOptions>().Bind(builder.Configuration.GetSection("Orleans:Membership"));
                 silo.UseAdoNetClustering(options =>
                 {
                     options.Invariant = Invariant;

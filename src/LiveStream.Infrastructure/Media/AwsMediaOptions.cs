@@ -11,14 +11,34 @@ public sealed class AwsMediaOptions
     /// <summary>IAM role MediaPackage assumes to write harvested recordings into <see cref="RecordingsBucket"/>.</summary>
     public string HarvestRoleArn { get; set; } = string.Empty;
 
-    /// <summary>Bucket harvest jobs write to; its "object created" events go to <see cref="RecordingQueueUrl"/>.</summary>
+    /// <summary>Bucket harvest jobs write to; its "object created" events go to <see cref="RecordingEventsQueueUrl"/>.</summary>
     public string RecordingsBucket { get; set; } = string.Empty;
 
-    /// <summary>SQS queue receiving the bucket's S3 event notifications (replaces the seed's Lambda).</summary>
-    public string RecordingQueueUrl { get; set; } = string.Empty;
+    /// <summary>Key prefix harvest jobs write under (the bucket notifies only below it).</summary>
+    public string RecordingsPrefix { get; set; } = "recordings/";
 
-    /// <summary>CloudFront domain in front of the MediaPackage origin endpoints, e.g. <c>d111.cloudfront.net</c>.</summary>
-    public string CloudFrontDomain { get; set; } = string.Empty;
+    /// <summary>
+    /// SQS queue receiving the bucket's S3 event notifications (replaces the seed's Lambda) and, through an
+    /// EventBridge rule, MediaLive's channel alerts; empty turns the listener off.
+    /// </summary>
+    public string RecordingEventsQueueUrl { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Whether MediaLive's input alerts (on <see cref="RecordingEventsQueueUrl"/>) drive the session: live when input
+    /// arrives, failed after the no-input timeout, reconnect grace when input is lost. False (or no queue): a started
+    /// channel counts as live at once and only the maximum duration bounds it.
+    /// </summary>
+    public bool UseInputAlerts { get; set; } = true;
+
+    /// <summary>
+    /// MediaLive alert types (EventBridge <c>detail.alert_type</c>) that mean the channel has no usable input from the
+    /// mentor's encoder; SET raises, CLEARED clears. Other alert types are logged and ignored.
+    /// </summary>
+    public string[] InputAlertTypes { get; set; } =
+        ["RTMP Has No Audio/Video", "RTMP Stream Not Found", "Initial Probe Taking Longer than Expected", "Video Not Detected", "Input Loss"];
+
+    /// <summary>CloudFront base URL in front of the MediaPackage origin endpoints, e.g. <c>https://d111.cloudfront.net</c>; empty plays the origin.</summary>
+    public string LivePlaybackBaseUrl { get; set; } = string.Empty;
 
     /// <summary>Base URL recordings are served from (CloudFront over the recordings bucket).</summary>
     public string RecordingsBaseUrl { get; set; } = string.Empty;

@@ -36,17 +36,30 @@ public sealed partial class AwsMediaProvider(
 
     public TimeSpan PrewarmLead => Options.PrewarmLead;
 
-    // MediaLive's input-loss alerts (EventBridge) are not wired yet; see IMediaProvider.ReportsPublisher.
-    public bool ReportsPublisher => false;
+    // MediaLive's input alerts reach the session through EventBridge -> SQS -> RecordingEventListener.
+    public bool ReportsPublisher => Options.UseInputAlerts && !string.IsNullOrWhiteSpace(Options.RecordingEventsQueueUrl);
 
     /// <summary>The S3 key a session's harvested manifest is written to; the S3 event listener maps it back to the session.</summary>
-    public static string RecordingKey(string liveId) => $"recordings/{liveId}/index.m3u8";
+    public string RecordingKey(string liveId) => $"{Prefix}{liveId}/index.m3u8";
 
-    public static string? LiveIdFromRecordingKey(string key)
+    public string? LiveIdFromRecordingKey(string key)
     {
-        var parts = key.Split('/');
-        return parts is ["recordings", var liveId, "index.m3u8"] ? liveId : null;
+        if (!key.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var parts = key[Prefix.Length..].Split('/');
+        return parts is [var liveId, "index.m3u8"] && liveId.Length > 0 ? liveId : null;
     }
+
+    /// <summary>Our MediaLive channels are named after their session; alerts name the channel only by ARN.</summary>
+    public static string ChannelName(string liveId) => $"livestream-{liveId}";
+
+    public static string? LiveIdFromChannelName(string? name) =>
+        name is { Length: > 11 } && name.StartsWith("livestream-", StringComparison.Ordinal) ? name["livestream-".Length..] : null;
+
+    private string Prefix => Options.RecordingsPrefix.Length == 0 || Options.RecordingsPrefix.EndsWith('/') ? Options.RecordingsPrefix : Options.RecordingsPrefix + "/";
 
     public string RecordingUrl(string key) => $"{Options.RecordingsBaseUrl.TrimEnd('/')}/{key}";
 
@@ -97,7 +110,7 @@ public sealed partial class AwsMediaProvider(
         resources[EndpointKey] = endpoint.Id;
 
         var channel = await mediaLive.CreateChannelAsync(
-            new CreateMediaLiveChannelRequest($"livestream-{liveId}", input.Id, packageChannelId, Options.MediaLiveRoleArn) { Tags = tags }, cancellationToken);
+            new CreateMediaLiveChannelRequest(ChannelName(liveId), input.Id, packageChannelId, Options.MediaLiveRoleArn) { Tags = tags }, cancellationToken);
         resources[ChannelKey] = channel.Id;
         await mediaLive.StartChannelAsync(channel.Id, cancellationToken);
         resources[StartedKey] = clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
@@ -181,7 +194,7 @@ public sealed partial class AwsMediaProvider(
     {
         // Viewers go through CloudFront: same path as the origin endpoint, CloudFront's host.
         var origin = new Uri(endpoint.Url ?? throw new InvalidOperationException("MediaPackage returned an endpoint without a URL."));
-        return string.IsNullOrWhiteSpace(Options.CloudFrontDomain) ? origin.ToString() : $"https://{Options.CloudFrontDomain}{origin.PathAndQuery}";
+        return string.IsNullOrWhiteSpace(Options.LivePlaybackBaseUrl) ? origin.ToString() : $"{Options.LivePlaybackBaseUrl.TrimEnd('/')}{origin.PathAndQuery}";
     }
 
     private static async Task IgnoreMissingAsync(Func<Task> call)

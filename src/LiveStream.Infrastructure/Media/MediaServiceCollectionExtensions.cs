@@ -12,7 +12,7 @@ public static class MediaServiceCollectionExtensions
     {
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
             .Validate(options => !MediaOptions.Validate(options).Any(), "Media:NoInputTimeout, ReconnectGrace, MaxDuration and NoShowTimeout must be positive.")
-            .Validate(options => options.Provider is LocalMediaProvider.ProviderName or AwsMediaProvider.ProviderName, "Media:Provider must be 'local' or 'aws'.")
+            .Validate(options => IsProvider(options.Provider, LocalMediaProvider.ProviderName) || IsProvider(options.Provider, AwsMediaProvider.ProviderName), "Media:Provider must be 'local' or 'aws'.")
             .ValidateOnStart();
         services.AddOptions<LocalMediaOptions>().Bind(configuration.GetSection(LocalMediaOptions.Section))
             .Validate(
@@ -23,13 +23,11 @@ public static class MediaServiceCollectionExtensions
         services.AddHttpClient(LocalMediaProvider.ProviderName, client => client.Timeout = TimeSpan.FromSeconds(5));
         services.AddSingleton<LocalMediaProvider>();
         services.AddSingleton<IMediaProvider>(provider =>
-            provider.GetRequiredService<IOptions<MediaOptions>>().Value.Provider switch
-            {
-                AwsMediaProvider.ProviderName => provider.GetRequiredService<AwsMediaProvider>(),
-                _ => provider.GetRequiredService<LocalMediaProvider>(),
-            });
+            IsProvider(provider.GetRequiredService<IOptions<MediaOptions>>().Value.Provider, AwsMediaProvider.ProviderName)
+                ? provider.GetRequiredService<AwsMediaProvider>()
+                : provider.GetRequiredService<LocalMediaProvider>());
 
-        if (configuration[$"{MediaOptions.Section}:Provider"] == AwsMediaProvider.ProviderName)
+        if (IsProvider(configuration[$"{MediaOptions.Section}:Provider"], AwsMediaProvider.ProviderName))
         {
             services.AddLiveStreamAws(configuration);
             services.AddOptions<AwsMediaOptions>().Bind(configuration.GetSection(AwsMediaOptions.Section))
@@ -43,4 +41,7 @@ public static class MediaServiceCollectionExtensions
         }
         return services;
     }
+
+    // Deployments spell it "Aws" (deploy/cloudformation), local configuration "aws".
+    private static bool IsProvider(string? configured, string name) => string.Equals(configured, name, StringComparison.OrdinalIgnoreCase);
 }

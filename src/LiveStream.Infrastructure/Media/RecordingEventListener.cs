@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using Amazon;
 using Amazon.Runtime;
@@ -12,20 +15,27 @@ using Microsoft.Extensions.Options;
 namespace LiveStream.Infrastructure.Media;
 
 /// <summary>
-/// Consumes the recordings bucket's S3 "object created" notifications from SQS (replacing the seed's Lambda) and
-/// tells the session grain its recording is ready. A message is deleted only after the grain took it, so a crash
-/// redelivers it; the grain folds duplicates in.
+/// Consumes the media events queue: the recordings bucket's S3 "object created" notifications (replacing the seed's
+/// Lambda), which tell the session grain its recording is ready, and MediaLive's channel alerts (EventBridge rule
+/// to the same queue), whose input alarms tell it whether the mentor's encoder is pushing. A message is deleted only
+/// after the grain took it, so a crash redelivers it; the grain folds duplicated and out-of-order events in.
 /// </summary>
 public sealed partial class RecordingEventListener(
     IGrainFactory grains,
     IOptions<AwsOptions> aws,
     IOptions<AwsMediaOptions> options,
     AwsMediaProvider provider,
+    MediaLiveClient mediaLive,
     ILogger<RecordingEventListener> logger) : BackgroundService
 {
+    public const string ChannelAlert = "MediaLive Channel Alert";
+
+    // Alerts name the channel by ARN only; a channel's session never changes, so the lookup is cached.
+    private readonly ConcurrentDictionary<string, string?> _sessionOfChannel = new(StringComparer.Ordinal);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (string.IsNullOrWhiteSpace(options.Value.RecordingQueueUrl))
+        if (string.IsNullOrWhiteSpace(options.Value.RecordingEventsQueueUrl))
         {
             LogDisabled();
             return;
@@ -37,11 +47,11 @@ public sealed partial class RecordingEventListener(
             try
             {
                 var batch = await sqs.ReceiveMessageAsync(
-                    new ReceiveMessageRequest { QueueUrl = options.Value.RecordingQueueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 5 }, stoppingToken);
+                    new ReceiveMessageRequest { QueueUrl = options.Value.RecordingEventsQueueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 5 }, stoppingToken);
                 foreach (var message in batch.Messages ?? [])
                 {
-                    await HandleAsync(message.Body);
-                    await sqs.DeleteMessageAsync(options.Value.RecordingQueueUrl, message.ReceiptHandle, stoppingToken);
+                    await HandleAsync(message.Body, stoppingToken);
+                    await sqs.DeleteMessageAsync(options.Value.RecordingEventsQueueUrl, message.ReceiptHandle, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -57,9 +67,15 @@ public sealed partial class RecordingEventListener(
         }
     }
 
-    private async Task HandleAsync(string body)
+    private async Task HandleAsync(string body, CancellationToken cancellationToken)
     {
         using var document = JsonDocument.Parse(body);
+        if (document.RootElement.TryGetProperty("detail-type", out var detailType))
+        {
+            await HandleEventBridgeAsync(document.RootElement, detailType.GetString(), cancellationToken);
+            return;
+        }
+
         if (!document.RootElement.TryGetProperty("Records", out var records))
         {
             // s3:TestEvent and anything else that is not a notification.
@@ -70,13 +86,70 @@ public sealed partial class RecordingEventListener(
         {
             var eventName = record.GetProperty("eventName").GetString() ?? string.Empty;
             var key = Uri.UnescapeDataString((record.GetProperty("s3").GetProperty("object").GetProperty("key").GetString() ?? string.Empty).Replace('+', ' '));
-            if (!eventName.StartsWith("ObjectCreated", StringComparison.Ordinal) || AwsMediaProvider.LiveIdFromRecordingKey(key) is not { } liveId)
+            if (!eventName.StartsWith("ObjectCreated", StringComparison.Ordinal) || provider.LiveIdFromRecordingKey(key) is not { } liveId)
             {
                 continue;
             }
 
             LogRecordingReady(liveId, key);
             await grains.GetGrain<ILiveSessionGrain>(liveId).RecordingReadyAsync(provider.RecordingUrl(key));
+        }
+    }
+
+    /// <summary>
+    /// A MediaLive channel alert (EventBridge shape: <c>time</c>, <c>detail.alarm_state</c> SET/CLEARED,
+    /// <c>detail.alert_type</c>, <c>detail.channel_arn</c>, <c>detail.pipeline</c>) becomes an input signal for the
+    /// channel's session when its type means "no input". Other events (state changes, other alerts) are only logged.
+    /// </summary>
+    private async Task HandleEventBridgeAsync(JsonElement root, string? detailType, CancellationToken cancellationToken)
+    {
+        if (detailType != ChannelAlert || !root.TryGetProperty("detail", out var detail))
+        {
+            LogIgnoredEvent(detailType ?? "(none)");
+            return;
+        }
+
+        var alertType = detail.TryGetProperty("alert_type", out var type) ? type.GetString() ?? string.Empty : string.Empty;
+        var alarmState = detail.TryGetProperty("alarm_state", out var stateValue) ? stateValue.GetString() : null;
+        if (!options.Value.InputAlertTypes.Contains(alertType, StringComparer.OrdinalIgnoreCase) || alarmState is not ("SET" or "CLEARED"))
+        {
+            LogIgnoredAlert(alertType, alarmState ?? "(none)");
+            return;
+        }
+
+        var channelArn = detail.TryGetProperty("channel_arn", out var arn) ? arn.GetString() : null;
+        var channelId = channelArn?[(channelArn.LastIndexOf(':') + 1)..];
+        if (string.IsNullOrEmpty(channelId) || await SessionOfChannelAsync(channelId, cancellationToken) is not { } liveId)
+        {
+            LogUnknownChannel(channelArn ?? "(none)", alertType);
+            return;
+        }
+
+        var pipeline = detail.TryGetProperty("pipeline", out var pipelineValue) ? pipelineValue.GetString() : null;
+        var at = DateTimeOffset.Parse(root.GetProperty("time").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        var lost = alarmState == "SET";
+        LogInputAlert(liveId, alertType, alarmState, at);
+        await grains.GetGrain<ILiveSessionGrain>(liveId).InputSignalAsync(new MediaInputSignal($"{alertType}#{pipeline ?? "0"}", lost, at));
+    }
+
+    private async Task<string?> SessionOfChannelAsync(string channelId, CancellationToken cancellationToken)
+    {
+        if (_sessionOfChannel.TryGetValue(channelId, out var known))
+        {
+            return known;
+        }
+
+        try
+        {
+            var channel = await mediaLive.DescribeChannelAsync(channelId, cancellationToken);
+            var liveId = AwsMediaProvider.LiveIdFromChannelName(channel.Name);
+            _sessionOfChannel[channelId] = liveId;
+            return liveId;
+        }
+        catch (AwsServiceException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Deleted since: its session is over and the alert says nothing any more.
+            return null;
         }
     }
 
@@ -98,7 +171,7 @@ public sealed partial class RecordingEventListener(
             : new AmazonSQSClient(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Media:Aws:RecordingQueueUrl is empty; recordings will not be marked ready")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Media:Aws:RecordingEventsQueueUrl is empty; recordings will not be marked ready and input alerts are not followed")]
     private partial void LogDisabled();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving S3 recording events failed; retrying")]
@@ -106,4 +179,16 @@ public sealed partial class RecordingEventListener(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Recording of session {LiveId} is ready at {Key}")]
     private partial void LogRecordingReady(string liveId, string key);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {LiveId}: MediaLive alert {AlertType} {AlarmState} at {At}")]
+    private partial void LogInputAlert(string liveId, string alertType, string alarmState, DateTimeOffset at);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ignored media event {DetailType}")]
+    private partial void LogIgnoredEvent(string detailType);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ignored MediaLive alert {AlertType} ({AlarmState}): not an input alarm")]
+    private partial void LogIgnoredAlert(string alertType, string alarmState);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MediaLive alert {AlertType} for channel {ChannelArn} matches no session")]
+    private partial void LogUnknownChannel(string channelArn, string alertType);
 }
