@@ -57,6 +57,7 @@ ALLOWED_TYPES: dict[str, set[str]] = {
     "AWS::CloudWatch::Alarm": {"AlarmName", "ComparisonOperator", "EvaluationPeriods", "Threshold", "AlarmActions"},
     "AWS::SQS::Queue": {"QueueName", "MessageRetentionPeriod", "SqsManagedSseEnabled"},
     "AWS::SQS::QueuePolicy": {"Queues", "PolicyDocument"},
+    "AWS::Events::Rule": {"EventPattern", "Targets", "State"},
     "AWS::IAM::Role": {"AssumeRolePolicyDocument"},
     "AWS::Lambda::Function": {"Runtime", "Handler", "Role", "Code"},
     "Custom::SnsPlatformApplication": {"ServiceToken", "Name", "Platform", "CredentialsSecretArn"},
@@ -593,6 +594,16 @@ def check_security(stacks: list[Stack]) -> list[str]:
     if not any(st.get("Principal", {}).get("Service") == "s3.amazonaws.com" and "aws:SourceArn" in json.dumps(st.get("Condition"))
                for st in statements(qp.get("PolicyDocument"))):
         errors.append("media:RecordingEventsQueuePolicy: must let only the recordings bucket (aws:SourceArn) send")
+    # Without MediaLive's alerts on the queue an AWS session never sees its encoder: it would fail after the no-input timeout.
+    rule = media.resources.get("MediaLiveAlertsRule", {}).get("Properties", {})
+    pattern = rule.get("EventPattern", {})
+    if (pattern.get("source") != ["aws.medialive"] or "MediaLive Channel Alert" not in pattern.get("detail-type", [])
+            or {"Fn::GetAtt": ["RecordingEventsQueue", "Arn"]} not in [t.get("Arn") for t in rule.get("Targets", [])]):
+        errors.append("media:MediaLiveAlertsRule: must send aws.medialive 'MediaLive Channel Alert' events to RecordingEventsQueue")
+    if not any(st.get("Principal", {}).get("Service") == "events.amazonaws.com"
+               and st.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn") == {"Fn::GetAtt": ["MediaLiveAlertsRule", "Arn"]}
+               for st in statements(qp.get("PolicyDocument"))):
+        errors.append("media:RecordingEventsQueuePolicy: must let the MediaLive alerts rule (aws:SourceArn) send")
     origin = media.props("RecordingsDistribution")["DistributionConfig"]["Origins"][0]
     if origin.get("OriginAccessControlId") != {"Fn::GetAtt": ["RecordingsOriginAccessControl", "Id"]}:
         errors.append("media:RecordingsDistribution: the S3 origin must use the origin access control")
@@ -653,6 +664,8 @@ def mutations():
         ("import of an export no stack makes", "imports",
          m("service", "ApiService", lambda r: set_path(r, ["Properties", "NetworkConfiguration", "AwsvpcConfiguration", "SecurityGroups", 0],
                                                        {"Fn::ImportValue": {"Fn::Sub": "${EnvironmentName}-TaskSecurityGroupId"}}))),
+        ("MediaLive alerts routed to no queue", "security",
+         m("media", "MediaLiveAlertsRule", lambda r: set_path(r, ["Properties", "Targets", 0, "Arn"], {"Fn::GetAtt": ["RecordingEventsDeadLetterQueue", "Arn"]}))),
         ("a resource type outside the allow-list", "resource types",
          m("media", "RecordingsBucket", lambda r: r.__setitem__("Type", "AWS::S3::AccessPoint"))),
         ("silo port rule on the wrong port", "ports",

@@ -63,16 +63,38 @@ public sealed partial class AwsMediaProvider(
 
     public string RecordingUrl(string key) => $"{Options.RecordingsBaseUrl.TrimEnd('/')}/{key}";
 
-    public Task<MediaIngest> GetIngestAsync(string liveId, string streamKey, MediaChannel? channel, CancellationToken cancellationToken)
+    public async Task<MediaIngest> GetIngestAsync(string liveId, string streamKey, MediaChannel? channel, CancellationToken cancellationToken)
     {
         // The push URL is the input's address, which exists once the channel was created (pre-warm or start).
-        if (channel?.Resources.GetValueOrDefault(IngestUrlKey) is not { } url)
+        if (channel?.Resources.GetValueOrDefault(IngestUrlKey) is not { } url || channel.Resources.GetValueOrDefault(InputKey) is not { } inputId)
         {
             throw new Abstractions.DomainException(Abstractions.DomainErrorKind.Conflict, "The ingest address exists once the session is starting (or pre-warmed before its start).");
         }
 
-        return Task.FromResult(new MediaIngest(url, streamKey));
+        if (url.Length == 0)
+        {
+            // MediaLive answered the creation without a push address; ask again rather than hand out an empty URL.
+            var input = await mediaLive.DescribeInputAsync(inputId, cancellationToken);
+            url = IngestBase(input, streamKey);
+            if (url.Length == 0)
+            {
+                LogNoIngestAddress(liveId, inputId);
+                throw new Abstractions.DomainException(Abstractions.DomainErrorKind.Conflict, "MediaLive has not assigned the session's push address yet; retry shortly.");
+            }
+        }
+
+        return new MediaIngest(url, streamKey);
     }
+
+    /// <summary>The input's first push URL without the secret stream name (the client appends the stream key's secret part).</summary>
+    private static string IngestBase(MediaLiveInput input, string streamKey)
+    {
+        var secret = Secret(streamKey);
+        var destination = input.Destinations?.Select(d => d.Url).FirstOrDefault(u => !string.IsNullOrEmpty(u)) ?? string.Empty;
+        return destination.EndsWith("/" + secret, StringComparison.Ordinal) ? destination[..^(secret.Length + 1)] : destination;
+    }
+
+    private static string Secret(string streamKey) => streamKey[(streamKey.IndexOf('.', StringComparison.Ordinal) + 1)..];
 
     public async Task<MediaChannel> StartChannelAsync(string liveId, string streamKey, MediaChannel? existing, CancellationToken cancellationToken)
     {
@@ -87,12 +109,10 @@ public sealed partial class AwsMediaProvider(
         resources[SecurityGroupKey] = group.Id;
 
         // The secret part of the stream name is the session's key, as with the local pipeline.
-        var secret = streamKey[(streamKey.IndexOf('.', StringComparison.Ordinal) + 1)..];
         var input = await mediaLive.CreateRtmpPushInputAsync(
-            new CreateRtmpPushInputRequest($"livestream-{liveId}", [$"live/{secret}"], [group.Id]) { Tags = tags }, cancellationToken);
+            new CreateRtmpPushInputRequest($"livestream-{liveId}", [$"live/{Secret(streamKey)}"], [group.Id]) { Tags = tags }, cancellationToken);
         resources[InputKey] = input.Id;
-        var destination = input.Destinations?.FirstOrDefault()?.Url ?? string.Empty;
-        resources[IngestUrlKey] = destination.EndsWith("/" + secret, StringComparison.Ordinal) ? destination[..^(secret.Length + 1)] : destination;
+        resources[IngestUrlKey] = IngestBase(input, streamKey);
 
         // MediaPackage ids are ours to choose; deterministic ones make a retried start find what exists.
         var packageChannelId = $"livestream-{liveId}";
@@ -214,6 +234,9 @@ public sealed partial class AwsMediaProvider(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {LiveId}: harvest of {Start} .. {End} requested")]
     private partial void LogHarvestRequested(string liveId, DateTimeOffset start, DateTimeOffset end);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {LiveId}: MediaLive input {InputId} has no push address")]
+    private partial void LogNoIngestAddress(string liveId, string inputId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {LiveId}: AWS media resources deleted")]
     private partial void LogDeleted(string liveId);

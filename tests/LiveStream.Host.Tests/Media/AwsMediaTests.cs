@@ -1,24 +1,23 @@
 using System.Net;
 using System.Text.Json;
-using Amazon.Runtime;
-using Amazon.S3;
-using Amazon.S3.Model;
-using Amazon.SQS;
 using LiveStream.Infrastructure.Tests.Aws;
 using LiveStream.Testing;
+using static LiveStream.Host.Tests.Media.MotoMedia;
 
 namespace LiveStream.Host.Tests.Media;
 
 /// <summary>
 /// <c>Media:Provider=aws</c> against the moto emulator: what the session creates, stops and deletes is read back
-/// from the emulator's own state; the two calls it lacks are checked on the wire (signature and body).
+/// from the emulator's own state; the two calls it lacks are checked on the wire (signature and body). MediaLive's
+/// input alerts arrive as EventBridge would put them on the real SQS queue.
 /// </summary>
 public sealed class AwsMediaTests
 {
-    private const string Bucket = "livestream-recordings";
+    private const string ProbeAlert = "Initial Probe Taking Longer than Expected";
+    private const string NoInputAlert = "RTMP Has No Audio/Video";
 
     [Fact]
-    public async Task Session_creates_its_channel_stops_and_harvests_is_recorded_from_the_s3_event_and_leaves_nothing_behind()
+    public async Task Session_creates_its_channel_goes_live_on_input_stops_and_harvests_is_recorded_from_the_s3_event_and_leaves_nothing_behind()
     {
         // Arrange
         await using var moto = await MotoServer.StartAsync();
@@ -34,12 +33,15 @@ public sealed class AwsMediaTests
         var token = await api.CreateMentorAsync(mentorId, "engines");
         var liveId = await api.ScheduleAsync(mentorId, "engines", token);
 
-        // Act: start
+        // Act: start; MediaLive waits for input, then the mentor's encoder connects.
         using var startResponse = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token);
         var started = await ApiClient.JsonAsync(startResponse);
         using var ingestResponse = await api.SendAsync(HttpMethod.Get, $"/livestream/{liveId}/ingest", token: token);
-        var ingest = await ApiClient.JsonAsync(ingestResponse);
         var whileLive = await SessionResourcesAsync(moto, liveId);
+        var channel = Assert.Single(whileLive.MediaLiveChannels);
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, channel.Arn, ProbeAlert, set: true, DateTimeOffset.UtcNow.AddSeconds(-1));
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, channel.Arn, ProbeAlert, set: false, DateTimeOffset.UtcNow);
+        var live = await WaitForStateAsync(api, mentorId, liveId, token, "live");
 
         // Act: stop, then S3 reports the harvested manifest through SQS
         using var stopResponse = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/stop", token: token);
@@ -49,18 +51,22 @@ public sealed class AwsMediaTests
         var recorded = await WaitForStateAsync(api, mentorId, liveId, token, "recorded");
         var afterRecording = await LiveResourcesAsync(moto, whileLive);
 
-        // Assert: start created one of each, the endpoint with a startover window, played through CloudFront.
+        // Assert: start created one of each, the endpoint with a startover window, and waited for input.
         Assert.Equal(HttpStatusCode.OK, startResponse.StatusCode);
-        Assert.Equal("live", started.GetProperty("state").GetString());
-        Assert.StartsWith("https://d111.cloudfront.test/", started.GetProperty("playbackUrl").GetString(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, ingestResponse.StatusCode);
+        Assert.Equal("starting", started.GetProperty("state").GetString());
         Assert.Equal(1, whileLive.MediaLiveChannels.Count(c => c.State is "RUNNING" or "STARTING"));
         var input = Assert.Single(whileLive.Inputs);
-        var secret = ingest.GetProperty("streamKey").GetString()!.Split('.')[1];
-        Assert.Contains($"live/{secret}", input.GetRawText(), StringComparison.Ordinal);
+        Assert.Matches("live/[A-Za-z0-9_-]{32}\"", input.GetRawText());
         Assert.Single(whileLive.PackageChannels);
         var endpoint = Assert.Single(whileLive.Endpoints);
         Assert.Equal(5 * 3600, endpoint.GetProperty("startover_window_seconds").GetInt32());
+
+        // Assert: the emulator's input has no push address (real MediaLive assigns one), so there is none to hand out.
+        await ApiClient.AssertProblemAsync(ingestResponse, HttpStatusCode.Conflict);
+
+        // Assert: live once the input alert cleared, played through CloudFront.
+        Assert.StartsWith("https://d111.cloudfront.test/", live.GetProperty("playbackUrl").GetString(), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(live.GetProperty("startedAt").GetString()));
 
         // Assert: stop stopped the channel and asked for the harvest, signed, to the recordings bucket.
         Assert.Equal("ended", stopped.GetProperty("state").GetString());
@@ -78,6 +84,54 @@ public sealed class AwsMediaTests
         Assert.Equal($"https://recordings.cloudfront.test/recordings/{liveId}/index.m3u8", recorded.GetProperty("recordingUrl").GetString());
         Assert.Empty(afterRecording);
         Assert.Single(proxy.Stubbed, r => r.Method == "DELETE" && r.RawUrl.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Input_alerts_fail_a_session_without_input_and_give_a_lost_input_the_reconnect_grace()
+    {
+        // Arrange: short timeouts; three sessions started on one host.
+        var grace = TimeSpan.FromSeconds(5);
+        await using var moto = await MotoServer.StartAsync();
+        await using var proxy = new AwsRoutingProxy(moto.ServiceUrl);
+        var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
+        await using var database = await TestDatabase.CreateAsync();
+        var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
+        settings["Media:NoInputTimeout"] = "00:00:04";
+        settings["Media:ReconnectGrace"] = "00:00:05";
+        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });
+        using var api = new ApiClient(host.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var token = await api.CreateMentorAsync(mentorId, "engines");
+        var silent = await StartAsync(api, mentorId, token);
+        var returning = await StartAsync(api, mentorId, token);
+        var gone = await StartAsync(api, mentorId, token);
+        var returningArn = (await ChannelAsync(moto, returning)).Arn;
+        var goneArn = (await ChannelAsync(moto, gone)).Arn;
+        var t0 = DateTimeOffset.UtcNow;
+
+        // Act: both encoders connect; one drops and comes back within the grace (its stale "lost" alert, delivered
+        // late, and a duplicate of its "cleared" change nothing); the other drops for good.
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, returningArn, NoInputAlert, set: false, t0);
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, goneArn, NoInputAlert, set: false, t0);
+        var returningLive = await WaitForStateAsync(api, mentorId, returning, token, "live");
+        await WaitForStateAsync(api, mentorId, gone, token, "live");
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, returningArn, NoInputAlert, set: true, t0.AddSeconds(2));
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, goneArn, NoInputAlert, set: true, t0.AddSeconds(2));
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, returningArn, NoInputAlert, set: false, t0.AddSeconds(3));
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, returningArn, NoInputAlert, set: true, t0.AddSeconds(1));
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, returningArn, NoInputAlert, set: false, t0.AddSeconds(3));
+        var silentFailed = await WaitForStateAsync(api, mentorId, silent, token, "failed");
+        var goneEnded = await WaitForStateAsync(api, mentorId, gone, token, "ended");
+        await Task.Delay(grace);
+        var returningAfterGrace = await ApiClient.JsonAsync(await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{returning}", token: token));
+
+        // Assert
+        Assert.Equal("failed", silentFailed.GetProperty("state").GetString());
+        Assert.Empty(await LiveResourcesAsync(moto, await SessionResourcesAsync(moto, silent)));
+        Assert.Equal("live", returningAfterGrace.GetProperty("state").GetString());
+        Assert.Equal(returningLive.GetProperty("startedAt").GetString(), returningAfterGrace.GetProperty("startedAt").GetString());
+        Assert.Equal("ended", goneEnded.GetProperty("state").GetString());
+        Assert.Single(proxy.Stubbed, r => r.Method == "POST" && r.RawUrl.StartsWith("/harvest_jobs", StringComparison.Ordinal) && System.Text.Encoding.UTF8.GetString(r.Body).Contains(gone, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -111,166 +165,11 @@ public sealed class AwsMediaTests
         Assert.Empty(afterCancel);
     }
 
-    private static Dictionary<string, string> AwsSettings(Uri serviceUrl, string queueUrl) => new()
+    private static async Task<string> StartAsync(ApiClient api, string mentorId, string token)
     {
-        ["Media:Provider"] = "aws",
-        ["Aws:ServiceUrl"] = serviceUrl.ToString(),
-        ["Aws:Region"] = MotoServer.Region,
-        ["Aws:AccessKey"] = MotoServer.AccessKey,
-        ["Aws:SecretKey"] = MotoServer.SecretKey,
-        ["Media:Aws:MediaLiveRoleArn"] = "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
-        ["Media:Aws:HarvestRoleArn"] = "arn:aws:iam::123456789012:role/MediaPackageHarvestRole",
-        ["Media:Aws:RecordingsBucket"] = Bucket,
-        ["Media:Aws:RecordingQueueUrl"] = queueUrl,
-        ["Media:Aws:CloudFrontDomain"] = "d111.cloudfront.test",
-        ["Media:Aws:RecordingsBaseUrl"] = "https://recordings.cloudfront.test",
-        ["Media:Aws:PrewarmLead"] = "00:10:00",
-    };
-
-    private static BasicAWSCredentials Credentials => new(MotoServer.AccessKey, MotoServer.SecretKey);
-
-    /// <summary>The recordings bucket notifies an SQS queue of created objects, as production's does.</summary>
-    private static async Task<string> CreateBucketWithQueueAsync(Uri moto)
-    {
-        using var sqs = new AmazonSQSClient(Credentials, new AmazonSQSConfig { ServiceURL = moto.ToString(), AuthenticationRegion = MotoServer.Region });
-        var queueUrl = (await sqs.CreateQueueAsync("livestream-recordings")).QueueUrl;
-        var queueArn = (await sqs.GetQueueAttributesAsync(queueUrl, ["QueueArn"])).QueueARN;
-        using var s3 = S3(moto);
-        await s3.PutBucketAsync(Bucket);
-        await s3.PutBucketNotificationAsync(new PutBucketNotificationRequest
-        {
-            BucketName = Bucket,
-            QueueConfigurations = [new QueueConfiguration { Queue = queueArn, Events = [EventType.ObjectCreatedAll] }],
-        });
-        return queueUrl;
-    }
-
-    private static async Task PutRecordingAsync(Uri moto, string key)
-    {
-        using var s3 = S3(moto);
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, ContentBody = "#EXTM3U\n#EXT-X-ENDLIST\n" });
-    }
-
-    private static AmazonS3Client S3(Uri moto) =>
-        new(Credentials, new AmazonS3Config { ServiceURL = moto.ToString(), ForcePathStyle = true, AuthenticationRegion = MotoServer.Region });
-
-    private sealed record MediaLiveChannelState(string Id, string State);
-
-    private sealed record SessionResources(
-        IReadOnlyList<MediaLiveChannelState> MediaLiveChannels, IReadOnlyList<JsonElement> Inputs, IReadOnlyList<JsonElement> PackageChannels, IReadOnlyList<JsonElement> Endpoints)
-    {
-        public override string ToString() =>
-            $"MediaLive channels: {string.Join(", ", MediaLiveChannels)}; inputs: {Inputs.Count}; MediaPackage channels: {PackageChannels.Count}; endpoints: {Endpoints.Count}";
-    }
-
-    /// <summary>What the emulator holds for one session (its resources are named after the live id).</summary>
-    private static async Task<SessionResources> SessionResourcesAsync(MotoServer moto, string liveId)
-    {
-        using var state = await moto.GetStateAsync();
-        var root = state.RootElement;
-        List<JsonElement> Models(string service, string model, string property, string value) =>
-            root.TryGetProperty(service, out var s) && s.TryGetProperty(model, out var m)
-                ? [.. m.EnumerateArray().Where(e => e.TryGetProperty(property, out var p) && (p.GetString() ?? string.Empty).Contains(value, StringComparison.Ordinal)).Select(e => e.Clone())]
-                : [];
-        var inputs = Models("medialive", "Input", "name", liveId).Where(i => !i.TryGetProperty("state", out var s) || s.GetString() is not ("DELETING" or "DELETED")).ToList();
-        return new SessionResources(
-            [.. Models("medialive", "Channel", "name", liveId).Select(c => new MediaLiveChannelState(c.GetProperty("id").GetString()!, c.GetProperty("state").GetString()!))],
-            inputs,
-            Models("mediapackage", "Channel", "channel_id", liveId),
-            Models("mediapackage", "OriginEndpoint", "id", liveId));
-    }
-
-    /// <summary>
-    /// Which of the resources seen earlier the emulator still serves, asked through its API (data.json keeps every
-    /// instance ever created, deleted or not). The emulator routes on the credential scope and does not check
-    /// signatures, so a scope-only Authorization header is enough to address MediaLive or MediaPackage.
-    /// </summary>
-    private static async Task<List<string>> LiveResourcesAsync(MotoServer moto, SessionResources seen)
-    {
-        var alive = new List<string>();
-        foreach (var channel in seen.MediaLiveChannels)
-        {
-            var (status, body) = await MotoGetAsync(moto, "medialive", $"/prod/channels/{channel.Id}");
-            if (status == HttpStatusCode.OK && body.GetProperty("state").GetString() is not ("DELETED" or "DELETING"))
-            {
-                alive.Add($"MediaLive channel {channel.Id} ({body.GetProperty("state").GetString()})");
-            }
-        }
-
-        foreach (var input in seen.Inputs)
-        {
-            var id = input.GetProperty("id").GetString()!;
-            var (status, body) = await MotoGetAsync(moto, "medialive", $"/prod/inputs/{id}");
-            if (status == HttpStatusCode.OK && body.GetProperty("state").GetString() is not ("DELETED" or "DELETING"))
-            {
-                alive.Add($"MediaLive input {id}");
-            }
-        }
-
-        foreach (var channel in seen.PackageChannels)
-        {
-            var id = channel.GetProperty("channel_id").GetString()!;
-            if ((await MotoGetAsync(moto, "mediapackage", $"/channels/{id}")).Status == HttpStatusCode.OK)
-            {
-                alive.Add($"MediaPackage channel {id}");
-            }
-        }
-
-        var (_, endpoints) = await MotoGetAsync(moto, "mediapackage", "/origin_endpoints");
-        foreach (var endpoint in seen.Endpoints)
-        {
-            var id = endpoint.GetProperty("id").GetString()!;
-            if (endpoints.GetProperty("originEndpoints").EnumerateArray().Any(e => e.GetProperty("id").GetString() == id))
-            {
-                alive.Add($"MediaPackage endpoint {id}");
-            }
-        }
-
-        return alive;
-    }
-
-    private static async Task<(HttpStatusCode Status, JsonElement Body)> MotoGetAsync(MotoServer moto, string service, string path)
-    {
-        using var http = new HttpClient { BaseAddress = moto.ServiceUrl };
-        using var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
-        request.Headers.TryAddWithoutValidation(
-            "Authorization", $"AWS4-HMAC-SHA256 Credential={MotoServer.AccessKey}/20260101/{MotoServer.Region}/{service}/aws4_request, SignedHeaders=host, Signature=0");
-        using var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonDocument.Parse(text).RootElement.Clone() : default);
-    }
-
-    private static async Task<SessionResources> WaitForResourcesAsync(MotoServer moto, string liveId)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            var resources = await SessionResourcesAsync(moto, liveId);
-            if (resources.MediaLiveChannels.Count > 0 || watch.Elapsed > TimeSpan.FromSeconds(20))
-            {
-                return resources;
-            }
-
-            await Task.Delay(250);
-        }
-    }
-
-    private static async Task<JsonElement> WaitForStateAsync(ApiClient api, string mentorId, string liveId, string token, string state)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var last = string.Empty;
-        while (watch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            last = await api.ReadAsync($"/mentor/{mentorId}/live/{liveId}", token);
-            var detail = JsonDocument.Parse(last).RootElement;
-            if (detail.GetProperty("state").GetString() == state)
-            {
-                return detail.Clone();
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new Xunit.Sdk.XunitException($"Session {liveId} did not become {state}: {last}");
+        var liveId = await api.ScheduleAsync(mentorId, "engines", token);
+        using var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token);
+        Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        return liveId;
     }
 }
