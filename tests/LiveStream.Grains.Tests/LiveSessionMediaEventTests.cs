@@ -79,6 +79,52 @@ public sealed class LiveSessionMediaEventTests(ClusterFixture fixture)
         Assert.Equal(live, reloaded);
     }
 
+    [Fact]
+    public async Task Encoder_input_alarms_make_the_session_live_once_all_clear_and_late_or_duplicated_alarms_change_nothing()
+    {
+        // Arrange: a cloud encoder reports input through alarms (AWS: MediaLive alerts), not connections.
+        var session = await ScheduleAsync();
+        var ingest = await session.GetIngestAsync();
+        await session.StartAsync();
+        var t0 = DateTimeOffset.UtcNow;
+
+        // Act
+        await session.InputSignalAsync(new MediaInputSignal("probe#0", InputLost: true, t0));
+        await session.InputSignalAsync(new MediaInputSignal("rtmp#0", InputLost: true, t0));
+        await session.InputSignalAsync(new MediaInputSignal("probe#0", InputLost: false, t0.AddSeconds(1)));
+        var oneAlarmStillRaised = await session.GetAsync();
+        await session.InputSignalAsync(new MediaInputSignal("rtmp#0", InputLost: false, t0.AddSeconds(2)));
+        var live = await session.GetAsync();
+        await session.InputSignalAsync(new MediaInputSignal("rtmp#0", InputLost: true, t0.AddSeconds(1)));
+        await session.InputSignalAsync(new MediaInputSignal("rtmp#0", InputLost: false, t0.AddSeconds(2)));
+        var anotherPublisher = await session.AuthorizePublishAsync(new PublishAttempt(ingest.StreamKey, "9"));
+        await fixture.Cluster.DeactivateAsync(session);
+        var reloaded = await session.GetAsync();
+
+        // Assert
+        Assert.Equal(SessionState.Starting, oneAlarmStillRaised!.State);
+        Assert.Equal(SessionState.Live, live!.State);
+        Assert.NotNull(live.StartedAt);
+
+        // The late "lost" alarm opened no reconnect window: the encoder still holds the session.
+        Assert.False(anotherPublisher);
+        Assert.Equal(live, reloaded);
+    }
+
+    [Fact]
+    public async Task Input_alarms_for_a_session_without_a_channel_are_ignored()
+    {
+        // Arrange
+        var session = await ScheduleAsync();
+
+        // Act: an alarm from before this session had a channel (nothing pre-warmed) must not make the start live.
+        await session.InputSignalAsync(new MediaInputSignal("rtmp#0", InputLost: false, DateTimeOffset.UtcNow));
+        var started = await session.StartAsync();
+
+        // Assert
+        Assert.Equal(SessionState.Starting, started.State);
+    }
+
     private async Task<ILiveSessionGrain> ScheduleAsync()
     {
         var mentor = fixture.Grains.GetGrain<IMentorGrain>(Ids.New("mentor"));
