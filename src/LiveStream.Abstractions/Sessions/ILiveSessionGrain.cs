@@ -50,6 +50,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     /// signals (older than the last one seen for the same alarm) are ignored.
     /// </summary>
     [Alias("input-signal")]
+    [Idempotent]
     Task InputSignalAsync(MediaInputSignal signal);
 
     /// <summary>Media event: the recording is available (AWS: S3 object created). Idempotent.</summary>

@@ -35,6 +35,7 @@ public static class MediaServiceCollectionExtensions
                     options => options.MediaLiveRoleArn.Length > 0 && options.HarvestRoleArn.Length > 0 && options.RecordingsBucket.Length > 0
                         && options.RecordingsBaseUrl.Length > 0 && options.AllowedCidrs.Length > 0 && options.StartoverWindow > TimeSpan.Zero,
                     "Media:Aws needs MediaLiveRoleArn, HarvestRoleArn, RecordingsBucket, RecordingsBaseUrl, AllowedCidrs and a positive StartoverWindow.")
+                .Validate(options => !options.UseInputAlerts || options.InputAlertTypes.Length > 0, "Media:Aws:InputAlertTypes must name at least one alert type while UseInputAlerts is on.")
                 .ValidateOnStart();
             services.AddSingleton<AwsMediaProvider>();
             services.AddHostedService<RecordingEventListener>();

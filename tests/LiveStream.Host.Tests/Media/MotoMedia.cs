@@ -148,7 +148,7 @@ internal static class MotoMedia
         while (true)
         {
             var resources = await SessionResourcesAsync(moto, liveId);
-            if (resources.MediaLiveChannels.Count > 0 || watch.Elapsed > TimeSpan.FromSeconds(20))
+            if (resources.MediaLiveChannels.Count > 0 || watch.Elapsed > TimeSpan.FromSeconds(45))
             {
                 return resources;
             }
