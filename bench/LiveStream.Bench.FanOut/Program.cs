@@ -4,6 +4,7 @@ using LiveStream.Abstractions.Notifications;
 using LiveStream.Abstractions.Sessions;
 using LiveStream.Grains;
 using LiveStream.Grains.Notifications;
+using LiveStream.Infrastructure.Media;
 using LiveStream.Infrastructure.Postgres;
 using LiveStream.Infrastructure.Streaming;
 using Microsoft.Extensions.Configuration;
@@ -53,6 +54,10 @@ try
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddSingleton(_ => new LiveStreamDataSources(NpgsqlDataSource.Create(connectionString)));
     builder.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
+    // The session grain needs its media provider (local by default; nothing is started until a session goes live)
+    // and its interaction store.
+    builder.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
+    builder.Services.AddLiveStreamMedia(configuration);
     builder.Services.AddLiveStreamNotifications(configuration);
     builder.UseOrleans(silo => silo
         .UseLocalhostClustering()
