@@ -34,9 +34,9 @@ public sealed class FanOutState
 /// <summary>
 /// Fans one session event out to the mentor's followers: pages the follows table by key, enqueues each page as
 /// chunks of followers (one queue message per chunk, <see cref="NotificationBatch"/>) and persists the cursor
-/// after each page. A reminder keeps an unfinished
-/// fan-out alive: if the silo dies mid-way, the reminder activates the grain elsewhere and it continues after
-/// the last persisted page (re-enqueuing at most one page, which the deliveries absorb idempotently).
+/// after each page. A reminder keeps an unfinished fan-out alive: if the silo dies mid-way, the reminder
+/// activates the grain elsewhere and it continues after the last persisted page (re-enqueuing at most one page,
+/// which the deliveries absorb idempotently).
 /// </summary>
 public sealed partial class NotificationFanOutGrain(
     [PersistentState("fanout", GrainStorage.Name)] IPersistentState<FanOutState> state,
