@@ -2,38 +2,16 @@ using System.Collections.Immutable;
 using System.Globalization;
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Notifications;
-using LiveStream.Grains.Notifications;
 using LiveStream.Infrastructure.Notifications;
-using Orleans.Streams;
-using Orleans.Streams.Core;
 
 namespace LiveStream.Grains;
 
 /// <summary>
-/// One mentee's notifications. Implicitly subscribed to the mentee's job stream, so every job the fan-out
-/// queues for them lands here; it holds no state of its own (the inbox is a table), which keeps 100,000
-/// activations of a big fan-out cheap, and it lets itself be collected as soon as a job is done.
+/// One mentee's inbox. The fan-out's chunks are recorded by <see cref="NotificationBatchGrain"/> straight into the
+/// notifications table; this grain only reads it, so it holds no state.
 /// </summary>
-[ImplicitStreamSubscription(NotificationStreams.JobNamespace)]
-public sealed class MenteeNotificationsGrain(NotificationDelivery delivery, NotificationStore store)
-    : Grain, IMenteeNotificationsGrain, IStreamSubscriptionObserver, IAsyncObserver<NotificationJob>
+public sealed class MenteeNotificationsGrain(NotificationStore store) : Grain, IMenteeNotificationsGrain
 {
-    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
-        await handleFactory.Create<NotificationJob>().ResumeAsync(this);
-
-    public async Task OnNextAsync(NotificationJob item, StreamSequenceToken? token = null)
-    {
-        // A failure propagates: the queue hands the job back with back-off and, after MaxAttempts, dead-letters it.
-        await delivery.DeliverAsync(item, CancellationToken.None);
-
-        // A big fan-out activates one grain per follower; letting each go right away keeps memory bounded.
-        DeactivateOnIdle();
-    }
-
-    public Task OnCompletedAsync() => Task.CompletedTask;
-
-    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
-
     public async Task<Page<Notification>> ListAsync(string? after, int limit)
     {
         limit = Math.Clamp(limit, 1, Limits.MaxPageSize);

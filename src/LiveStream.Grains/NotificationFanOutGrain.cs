@@ -15,10 +15,11 @@ public sealed class FanOutState
     [Id(0)]
     public SessionEvent? Event { get; set; }
 
-    /// <summary>The last follower (mentee id) whose job is safely in the queue; paging resumes after it.</summary>
+    /// <summary>The last follower (mentee id) whose chunk is safely in the queue; paging resumes after it.</summary>
     [Id(1)]
     public string? Cursor { get; set; }
 
+    /// <summary>Followers whose chunks are queued (not queue messages).</summary>
     [Id(2)]
     public long Enqueued { get; set; }
 
@@ -31,10 +32,11 @@ public sealed class FanOutState
 }
 
 /// <summary>
-/// Fans one session event out to the mentor's followers: pages the follows table by key, enqueues one job per
-/// follower on the follower's stream and persists the cursor after each page. A reminder keeps an unfinished
-/// fan-out alive: if the silo dies mid-way, the reminder activates the grain elsewhere and it continues after
-/// the last persisted page (re-enqueuing at most one page, which the deliveries absorb idempotently).
+/// Fans one session event out to the mentor's followers: pages the follows table by key, enqueues each page as
+/// chunks of followers (one queue message per chunk, <see cref="NotificationBatch"/>) and persists the cursor
+/// after each page. A reminder keeps an unfinished fan-out alive: if the silo dies mid-way, the reminder
+/// activates the grain elsewhere and it continues after the last persisted page (re-enqueuing at most one page,
+/// which the deliveries absorb idempotently).
 /// </summary>
 public sealed partial class NotificationFanOutGrain(
     [PersistentState("fanout", GrainStorage.Name)] IPersistentState<FanOutState> state,
@@ -113,15 +115,15 @@ public sealed partial class NotificationFanOutGrain(
             var settings = options.Value;
             var sessionEvent = state.State.Event!;
             var provider = this.GetStreamProvider(NotificationStreams.Provider);
+            var fanOutKey = this.GetPrimaryKeyString();
             while (!state.State.Completed && !cancellationToken.IsCancellationRequested)
             {
                 var page = await follows.ListFollowersAsync(sessionEvent.MentorId, state.State.Cursor, settings.FanOutPageSize, cancellationToken);
-                await Parallel.ForEachAsync(
-                    page,
-                    new ParallelOptions { MaxDegreeOfParallelism = settings.FanOutConcurrency, CancellationToken = cancellationToken, TaskScheduler = TaskScheduler.Current },
-                    async (menteeId, _) => await provider
-                        .GetStream<NotificationJob>(StreamId.Create(NotificationStreams.JobNamespace, menteeId))
-                        .OnNextAsync(new NotificationJob(sessionEvent, menteeId)));
+                // One queue message per chunk, all chunks of the page at once (the adapter writes a partition's
+                // concurrent messages together). The cursor moves only once every chunk is durably queued.
+                await Task.WhenAll(page.Chunk(settings.FanOutChunkSize).Select(chunk => provider
+                    .GetStream<NotificationBatch>(StreamId.Create(NotificationStreams.BatchNamespace, NotificationStreams.BatchKey(fanOutKey, chunk[0])))
+                    .OnNextAsync(new NotificationBatch(sessionEvent, [.. chunk]))));
 
                 if (page.Count > 0)
                 {
@@ -166,10 +168,10 @@ public sealed partial class NotificationFanOutGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Fan-out {FanOut} of mentor {MentorId} started")]
     private static partial void LogStarted(ILogger logger, string fanOut, string mentorId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Fan-out {FanOut} resuming after {Enqueued} jobs (cursor {Cursor})")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fan-out {FanOut} resuming after {Enqueued} followers (cursor {Cursor})")]
     private static partial void LogResuming(ILogger logger, string fanOut, long enqueued, string? cursor);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Fan-out {FanOut} completed: {Enqueued} jobs queued, {Resumptions} resumption(s)")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fan-out {FanOut} completed: {Enqueued} followers queued, {Resumptions} resumption(s)")]
     private static partial void LogCompleted(ILogger logger, string fanOut, long enqueued, int resumptions);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Fan-out {FanOut} stopped after cursor {Cursor}; its reminder resumes it")]

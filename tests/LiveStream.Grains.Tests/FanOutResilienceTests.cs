@@ -29,6 +29,7 @@ public sealed class FanOutResilienceTests
             TestSilo.Configure(silo, database.ConnectionString, new Dictionary<string, string?>
             {
                 ["Notifications:FanOutPageSize"] = "50",
+                ["Notifications:FanOutChunkSize"] = "16",
                 ["Notifications:FanOutPagePause"] = "00:00:00.300",
                 ["Notifications:RetryPeriod"] = "00:00:01",
             });

@@ -2,6 +2,8 @@ using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentees;
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Abstractions.Sessions;
+using LiveStream.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LiveStream.Grains.Tests;
 
@@ -42,6 +44,11 @@ public sealed class NotificationTests(ClusterFixture fixture)
         Assert.Equal(2, await _world.CountSentPushesAsync(liveId, NotificationKind.Scheduled, twoDevices));
         Assert.Equal(0, await _world.CountSentPushesAsync(liveId, NotificationKind.Scheduled, noDevice));
         Assert.Empty(await _world.InboxAsync(stranger));
+
+        // The three followers travelled in two chunks (two per chunk), and the fault injection really queued each twice.
+        var duplicates = fixture.Cluster.Silos.Single().ServiceProvider.GetRequiredService<DuplicationLog>();
+        var chunks = duplicates.MessagesUnder(NotificationStreams.BatchNamespace, NotificationFanOut.KeyFor(liveId, NotificationKind.Scheduled) + "/");
+        Assert.Equal([2, 2], chunks.Values);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using LiveStream.Grains.Notifications;
 using LiveStream.Infrastructure.Media;
 using LiveStream.Infrastructure.Postgres;
 using LiveStream.Infrastructure.Streaming;
+using LiveStream.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -15,7 +16,8 @@ namespace LiveStream.Grains.Tests;
 /// <summary>
 /// A silo as the host builds one, over a test database: ADO.NET storage and reminders, the follows table, the
 /// PostgreSQL queue stream provider and the notification services. Settings are test-sized (short retry
-/// periods and leases) and every queue message is delivered twice, so every grain test exercises idempotency.
+/// periods and leases, two followers per fan-out chunk) and every queue message is delivered twice (the test-only
+/// <see cref="DuplicatingQueueStreams"/>), so every grain test exercises idempotency.
 /// </summary>
 public static class TestSilo
 {
@@ -25,6 +27,8 @@ public static class TestSilo
         {
             ["Notifications:RetryPeriod"] = "00:00:02",
             ["Notifications:FanOutPageSize"] = "100",
+            // Tiny chunks, so a handful of followers already spans several queue messages.
+            ["Notifications:FanOutChunkSize"] = "2",
             ["Notifications:PreStartLead"] = "00:10:00",
             ["Streaming:Queue:QueueCount"] = "4",
             ["Streaming:Queue:PollInterval"] = "00:00:00.050",
@@ -33,7 +37,6 @@ public static class TestSilo
             ["Streaming:Queue:RetryBaseDelay"] = "00:00:00.200",
             ["Streaming:Queue:RetryMaxDelay"] = "00:00:02",
             ["Streaming:Queue:DeliveryRetryWindow"] = "00:00:02",
-            ["Streaming:Queue:DuplicateEveryMessage"] = "true",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
@@ -63,5 +66,6 @@ public static class TestSilo
             NotificationStreams.Provider,
             options => options.Bind(configuration.GetSection("Streaming:Queue")).Configure(queue => queue.ConnectionString = connectionString),
             stream => stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+        silo.Services.DuplicateEveryQueueMessage(NotificationStreams.Provider);
     }
 }

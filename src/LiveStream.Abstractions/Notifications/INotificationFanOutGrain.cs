@@ -1,8 +1,8 @@
 namespace LiveStream.Abstractions.Notifications;
 
 /// <summary>
-/// Turns one session event into one queued job per follower, a page of followers at a time, keeping its
-/// cursor in grain state. Keyed by <see cref="NotificationFanOut.KeyFor"/>: one fan-out per (session, kind), so a repeated
+/// Turns one session event into queued chunks of followers (<see cref="NotificationBatch"/>), a page of the
+/// follows table at a time, keeping its cursor in grain state. Keyed by <see cref="NotificationFanOut.KeyFor"/>: one fan-out per (session, kind), so a repeated
 /// start is a no-op.
 /// </summary>
 [Alias("livestream.notification-fan-out")]
@@ -22,7 +22,7 @@ public static class NotificationFanOut
     public static string KeyFor(string liveId, NotificationKind kind) => $"{liveId}/{kind.ToName()}";
 }
 
-/// <summary>A mentee's notifications: receives their jobs from the queue stream and serves their inbox.</summary>
+/// <summary>A mentee's notifications: serves their inbox (the fan-out's chunks are recorded by <see cref="INotificationBatchGrain"/>).</summary>
 [Alias("livestream.mentee-notifications")]
 public interface IMenteeNotificationsGrain : IGrainWithStringKey
 {
@@ -30,6 +30,13 @@ public interface IMenteeNotificationsGrain : IGrainWithStringKey
     [Alias("list")]
     Task<Page<Notification>> ListAsync(string? after, int limit);
 }
+
+/// <summary>
+/// Consumer of one fan-out chunk: implicitly subscribed to its stream (<see cref="NotificationStreams.BatchNamespace"/>),
+/// it records the chunk's notifications and pushes. It has no methods; the queue stream is its only input.
+/// </summary>
+[Alias("livestream.notification-batch-consumer")]
+public interface INotificationBatchGrain : IGrainWithStringKey;
 
 /// <summary>
 /// Hooks the media lifecycle calls on a session grain (keyed by live id) when the session went live or its

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace LiveStream.Abstractions.Notifications;
 
 /// <summary>What happened to a session that its mentor's followers are told about.</summary>
@@ -49,12 +51,16 @@ public sealed record SessionEvent(
     [property: Id(4)] DateTimeOffset ScheduledStart,
     [property: Id(5)] DateTimeOffset OccurredAt);
 
-/// <summary>One queued unit of fan-out work: tell this mentee about this event.</summary>
+/// <summary>
+/// One queued unit of fan-out work: tell these followers (a chunk of one page of the follows table, in key
+/// order) about this event. One message carries a whole chunk, so the queue, the pulling agents and the inbox
+/// writes work per chunk rather than per follower; exactly-once stays per (event, mentee) in the inbox.
+/// </summary>
 [GenerateSerializer, Immutable]
-[Alias("livestream.notification-job")]
-public sealed record NotificationJob(
+[Alias("livestream.notification-batch")]
+public sealed record NotificationBatch(
     [property: Id(0)] SessionEvent Event,
-    [property: Id(1)] string MenteeId);
+    [property: Id(1)] ImmutableArray<string> MenteeIds);
 
 /// <summary>A notification in a mentee's inbox. <see cref="Id"/> is the paging cursor.</summary>
 [GenerateSerializer, Immutable]
@@ -84,6 +90,12 @@ public static class NotificationStreams
     /// <summary>The queue stream provider (configuration section <c>Streaming:Queue</c>).</summary>
     public const string Provider = "events";
 
-    /// <summary>Jobs for one mentee travel on the stream (<see cref="JobNamespace"/>, mentee id).</summary>
-    public const string JobNamespace = "notification-jobs";
+    /// <summary>
+    /// Fan-out chunks travel on the streams of this namespace, one stream per chunk (keyed by the fan-out and the
+    /// chunk's first mentee), so chunks spread over the queue's partitions and are delivered in parallel.
+    /// </summary>
+    public const string BatchNamespace = "notification-batches";
+
+    /// <summary>The stream key of the chunk of fan-out <paramref name="fanOutKey"/> that starts at <paramref name="firstMenteeId"/>.</summary>
+    public static string BatchKey(string fanOutKey, string firstMenteeId) => $"{fanOutKey}/{firstMenteeId}";
 }

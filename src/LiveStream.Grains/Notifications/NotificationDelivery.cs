@@ -1,3 +1,4 @@
+using System.Globalization;
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Infrastructure.Notifications;
 using Microsoft.Extensions.Logging;
@@ -5,56 +6,49 @@ using Microsoft.Extensions.Logging;
 namespace LiveStream.Grains.Notifications;
 
 /// <summary>
-/// Delivers one job to one mentee, effectively once however often the queue hands it over: the inbox row is
-/// keyed (live, mentee, kind) and each push is claimed per (notification, device) before it is sent.
+/// Delivers one fan-out chunk to its mentees, effectively once however often the queue hands it over: each
+/// inbox row is keyed (live, mentee, kind) and each push is claimed per (notification, device) before it is sent.
 /// </summary>
 public sealed partial class NotificationDelivery(NotificationStore store, IPushProvider provider, ILogger<NotificationDelivery> logger)
 {
-    public async Task DeliverAsync(NotificationJob job, CancellationToken cancellationToken)
+    // Provider calls of one chunk in flight at once: enough to hide SNS latency, few enough not to be throttled.
+    private const int MaxConcurrentPushes = 16;
+
+    public async Task DeliverAsync(NotificationBatch batch, CancellationToken cancellationToken)
     {
-        var (title, body) = NotificationText.For(job.Event);
+        var (title, body) = NotificationText.For(batch.Event);
         if (provider.DeliversByRecording)
         {
-            if (await store.RecordToInboxAsync(job, title, body, provider.Name, cancellationToken) is null)
+            var (notified, _) = await store.RecordToInboxAsync(batch, title, body, provider.Name, cancellationToken);
+            LogDelivered(logger, batch.Event.Kind, batch.Event.LiveId, notified, batch.MenteeIds.Length);
+            return;
+        }
+
+        var recorded = await store.RecordAsync(batch, title, body, cancellationToken);
+        LogDelivered(logger, batch.Event.Kind, batch.Event.LiveId, recorded.Count, batch.MenteeIds.Length);
+        var pending = await store.ClaimPushesAsync(recorded, provider.Name, cancellationToken);
+        await Parallel.ForEachAsync(
+            pending,
+            new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentPushes, CancellationToken = cancellationToken },
+            async (claim, token) =>
             {
-                LogNotFollowing(logger, job.MenteeId, job.Event.MentorId, job.Event.LiveId, job.Event.Kind);
-            }
+                var content = new PushContent(title, body, new Dictionary<string, string>
+                {
+                    ["liveId"] = batch.Event.LiveId,
+                    ["mentorId"] = batch.Event.MentorId,
+                    ["kind"] = batch.Event.Kind.ToName(),
+                    ["notificationId"] = claim.NotificationId.ToString(CultureInfo.InvariantCulture),
+                });
+                var (outcome, messageId) = await provider.SendAsync(claim.Target, content, token);
+                if (outcome == PushOutcome.Dropped)
+                {
+                    await store.RemoveDeviceAsync(claim.MenteeId, claim.Target.DeviceId, claim.Target.EndpointArn, token);
+                }
 
-            return;
-        }
-
-        var notificationId = await store.RecordAsync(job, title, body, cancellationToken);
-        if (notificationId is not { } id)
-        {
-            LogNotFollowing(logger, job.MenteeId, job.Event.MentorId, job.Event.LiveId, job.Event.Kind);
-            return;
-        }
-
-        var pending = await store.ClaimPushesAsync(id, job.MenteeId, provider.Name, provider.DeliversByRecording, cancellationToken);
-        if (pending.Count == 0)
-        {
-            return;
-        }
-
-        var content = new PushContent(title, body, new Dictionary<string, string>
-        {
-            ["liveId"] = job.Event.LiveId,
-            ["mentorId"] = job.Event.MentorId,
-            ["kind"] = job.Event.Kind.ToName(),
-            ["notificationId"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        foreach (var target in pending)
-        {
-            var (outcome, messageId) = await provider.SendAsync(target, content, cancellationToken);
-            if (outcome == PushOutcome.Dropped)
-            {
-                await store.RemoveDeviceAsync(job.MenteeId, target.DeviceId, target.EndpointArn, cancellationToken);
-            }
-
-            await store.CompletePushAsync(id, target.DeviceId, outcome, messageId, cancellationToken);
-        }
+                await store.CompletePushAsync(claim.NotificationId, claim.Target.DeviceId, outcome, messageId, token);
+            });
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Mentee {MenteeId} no longer follows {MentorId}; {Kind} of session {LiveId} not delivered")]
-    private static partial void LogNotFollowing(ILogger logger, string menteeId, string mentorId, string liveId, NotificationKind kind);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Kind} of session {LiveId} recorded for {Notified} of {Mentees} mentees of a chunk (the others no longer follow)")]
+    private static partial void LogDelivered(ILogger logger, NotificationKind kind, string liveId, long notified, int mentees);
 }

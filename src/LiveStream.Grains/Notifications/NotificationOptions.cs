@@ -6,10 +6,13 @@ public sealed class NotificationOptions
     public const string Section = "Notifications";
 
     /// <summary>Followers read and enqueued per page; the fan-out holds at most one page in memory.</summary>
-    public int FanOutPageSize { get; set; } = 500;
+    public int FanOutPageSize { get; set; } = 1000;
 
-    /// <summary>Jobs of one page enqueued concurrently.</summary>
-    public int FanOutConcurrency { get; set; } = 500;
+    /// <summary>
+    /// Followers per queue message: a page is split into chunks of this size, each recorded by one statement on
+    /// delivery. Bounded so a chunk of the longest ids stays far below SQS's 256 KiB message limit.
+    /// </summary>
+    public int FanOutChunkSize { get; set; } = 250;
 
     /// <summary>Pause between pages, to spread a very large fan-out's load on the queue (0 = none).</summary>
     public TimeSpan FanOutPagePause { get; set; } = TimeSpan.Zero;
@@ -31,9 +34,9 @@ public sealed class NotificationOptions
             errors.Add($"{Section}:{nameof(FanOutPageSize)} must be between 1 and 10000.");
         }
 
-        if (FanOutConcurrency is < 1 or > 1000)
+        if (FanOutChunkSize is < 1 or > 1000)
         {
-            errors.Add($"{Section}:{nameof(FanOutConcurrency)} must be between 1 and 1000.");
+            errors.Add($"{Section}:{nameof(FanOutChunkSize)} must be between 1 and 1000.");
         }
 
         if (FanOutPagePause < TimeSpan.Zero || FanOutPagePause > TimeSpan.FromMinutes(1))

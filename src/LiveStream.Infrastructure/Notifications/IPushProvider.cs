@@ -8,6 +8,12 @@ public sealed record PushContent(string Title, string Body, IReadOnlyDictionary<
 /// <summary>A device a push was claimed for; <see cref="EndpointArn"/> is the provider's handle.</summary>
 public sealed record PushTarget(string DeviceId, string? EndpointArn);
 
+/// <summary>A mentee's recorded notification (the inbox row's id).</summary>
+public sealed record RecordedNotification(long Id, string MenteeId);
+
+/// <summary>A push claimed for one device of one notification, not confirmed by the provider yet.</summary>
+public sealed record PushClaim(long NotificationId, string MenteeId, PushTarget Target);
+
 public enum PushOutcome
 {
     Sent,

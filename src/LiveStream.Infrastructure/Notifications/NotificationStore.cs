@@ -11,68 +11,81 @@ namespace LiveStream.Infrastructure.Notifications;
 /// </summary>
 public sealed class NotificationStore(LiveStreamDataSources dataSources)
 {
-    // One round trip: the follow check and the idempotent insert. When the row exists already (a redelivery)
-    // it is returned too, so the pushes an earlier attempt did not finish are completed now. A mentee who no
-    // longer follows gets no new row: the unfollow is checked at delivery time, on the primary.
-    private const string RecordSql = """
-        WITH inserted AS (
-            INSERT INTO notifications (live_id, mentee_id, kind, mentor_id, title, body)
-            SELECT $1, $2, $3, $4, $5, $6
-            WHERE EXISTS (SELECT 1 FROM follows WHERE mentor_id = $4 AND mentee_id = $2)
-            ON CONFLICT (live_id, mentee_id, kind) DO NOTHING
-            RETURNING id
+    // The mentees of a chunk who still follow the mentor: the unfollow is checked at delivery time, on the
+    // primary, so a mentee who unfollowed before the fan-out reached them gets nothing.
+    private const string FollowingCte = """
+        following AS (
+            SELECT f.mentee_id
+            FROM unnest($2::varchar[]) AS u(mentee_id)
+            JOIN follows f ON f.mentor_id = $4 AND f.mentee_id = u.mentee_id
         )
-        SELECT id FROM inserted
-        UNION ALL
-        SELECT id FROM notifications WHERE live_id = $1 AND mentee_id = $2 AND kind = $3
-        LIMIT 1
         """;
 
-    // Claims one push per registered device. The primary key (notification, device) makes the claim happen
-    // once; a claim the provider has not confirmed yet ('pending') is handed out again so a crash between
-    // claim and send is retried rather than lost.
-    private const string ClaimSql = """
-        WITH claimed AS (
-            INSERT INTO push_deliveries (notification_id, device_id, provider, status, attempts, sent_at)
-            SELECT $1, d.device_id, $3, CASE WHEN $4 THEN 'sent' ELSE 'pending' END, 1, CASE WHEN $4 THEN now() END
-            FROM push_devices d
-            WHERE d.mentee_id = $2
-            ON CONFLICT (notification_id, device_id) DO NOTHING
-            RETURNING device_id, status
-        )
-        SELECT c.device_id, d.endpoint_arn
-        FROM claimed c JOIN push_devices d ON d.mentee_id = $2 AND d.device_id = c.device_id
-        WHERE c.status = 'pending'
-        UNION
-        SELECT p.device_id, d.endpoint_arn
-        FROM push_deliveries p JOIN push_devices d ON d.mentee_id = $2 AND d.device_id = p.device_id
-        WHERE p.notification_id = $1 AND p.status = 'pending'
-        """;
-
-    // The inbox provider's whole delivery in one round trip: the idempotent insert, then one 'sent' push record
-    // per registered device. Same keys as RecordSql and ClaimSql, so it is just as safe to repeat.
-    private const string RecordToInboxSql = """
-        WITH inserted AS (
+    // The chunk's inbox rows, idempotently: ON CONFLICT on (live, mentee, kind) makes a redelivered chunk insert
+    // nothing new. Rows an earlier delivery already wrote are read back too (the statement's snapshot does not
+    // show its own inserts, so the UNION ALL holds each mentee once), so pushes an earlier attempt left
+    // unfinished are completed now. Inserting in mentee order keeps lock order stable between concurrent
+    // deliveries of overlapping chunks.
+    private const string NotifiedCte = """
+        inserted AS (
             INSERT INTO notifications (live_id, mentee_id, kind, mentor_id, title, body)
-            SELECT $1, $2, $3, $4, $5, $6
-            WHERE EXISTS (SELECT 1 FROM follows WHERE mentor_id = $4 AND mentee_id = $2)
+            SELECT $1, mentee_id, $3, $4, $5, $6 FROM following ORDER BY mentee_id
             ON CONFLICT (live_id, mentee_id, kind) DO NOTHING
-            RETURNING id
+            RETURNING id, mentee_id
         ),
-        notification AS (
-            SELECT id FROM inserted
+        notified AS (
+            SELECT id, mentee_id FROM inserted
             UNION ALL
-            SELECT id FROM notifications WHERE live_id = $1 AND mentee_id = $2 AND kind = $3
-            LIMIT 1
-        ),
+            SELECT n.id, n.mentee_id
+            FROM notifications n JOIN following f ON f.mentee_id = n.mentee_id
+            WHERE n.live_id = $1 AND n.kind = $3
+        )
+        """;
+
+    private const string RecordSql = "WITH " + FollowingCte + ", " + NotifiedCte + " SELECT id, mentee_id FROM notified";
+
+    // The inbox provider's whole delivery of a chunk in one round trip: the inbox rows, then one 'sent' push
+    // record per registered device of each notified mentee, keyed (notification, device) so a repeat adds none.
+    private const string RecordToInboxSql = "WITH " + FollowingCte + ", " + NotifiedCte + """
+        ,
         pushed AS (
             INSERT INTO push_deliveries (notification_id, device_id, provider, status, attempts, sent_at)
             SELECT n.id, d.device_id, $7, 'sent', 1, now()
-            FROM notification n JOIN push_devices d ON d.mentee_id = $2
+            FROM notified n JOIN push_devices d ON d.mentee_id = n.mentee_id
+            ORDER BY n.id, d.device_id
             ON CONFLICT (notification_id, device_id) DO NOTHING
             RETURNING 1
         )
-        SELECT id, (SELECT count(*) FROM pushed) FROM notification
+        SELECT (SELECT count(*) FROM notified), (SELECT count(*) FROM pushed)
+        """;
+
+    // Claims one push per registered device of each notification. The primary key (notification, device) makes
+    // the claim happen once; a claim the provider has not confirmed yet ('pending') is handed out again so a
+    // crash between claim and send is retried rather than lost.
+    private const string ClaimSql = """
+        WITH targets AS (
+            SELECT u.notification_id, u.mentee_id FROM unnest($1::bigint[], $2::varchar[]) AS u(notification_id, mentee_id)
+        ),
+        claimed AS (
+            INSERT INTO push_deliveries (notification_id, device_id, provider, status, attempts)
+            SELECT t.notification_id, d.device_id, $3, 'pending', 1
+            FROM targets t JOIN push_devices d ON d.mentee_id = t.mentee_id
+            ORDER BY t.notification_id, d.device_id
+            ON CONFLICT (notification_id, device_id) DO NOTHING
+            RETURNING notification_id, device_id
+        ),
+        pending AS (
+            SELECT notification_id, device_id FROM claimed
+            UNION
+            SELECT p.notification_id, p.device_id
+            FROM push_deliveries p JOIN targets t ON t.notification_id = p.notification_id
+            WHERE p.status = 'pending'
+        )
+        SELECT p.notification_id, t.mentee_id, p.device_id, d.endpoint_arn
+        FROM pending p
+        JOIN targets t ON t.notification_id = p.notification_id
+        JOIN push_devices d ON d.mentee_id = t.mentee_id AND d.device_id = p.device_id
+        ORDER BY p.notification_id, p.device_id
         """;
 
     private const string ListSql = """
@@ -83,53 +96,60 @@ public sealed class NotificationStore(LiveStreamDataSources dataSources)
         LIMIT $3
         """;
 
-    /// <summary>Records the notification once; null when the mentee does not follow the mentor (any more).</summary>
-    public async Task<long?> RecordAsync(NotificationJob job, string title, string body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the chunk's notifications once; returns the notification of each mentee who still follows the
+    /// mentor (mentees who no longer follow get none and are left out).
+    /// </summary>
+    public async Task<IReadOnlyList<RecordedNotification>> RecordAsync(NotificationBatch batch, string title, string body, CancellationToken cancellationToken)
     {
         await using var command = dataSources.Primary.CreateCommand(RecordSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.LiveId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.MenteeId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.Kind.ToName() });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.MentorId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = title });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = body });
-        return await command.ExecuteScalarAsync(cancellationToken) is long id ? id : null;
-    }
-
-    /// <summary>
-    /// For providers whose push is the recorded row (the local inbox): records the notification and its pushes
-    /// in one statement. Null when the mentee does not follow the mentor (any more).
-    /// </summary>
-    public async Task<long?> RecordToInboxAsync(NotificationJob job, string title, string body, string provider, CancellationToken cancellationToken)
-    {
-        await using var command = dataSources.Primary.CreateCommand(RecordToInboxSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.LiveId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.MenteeId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.Kind.ToName() });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Event.MentorId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = title });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = body });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = provider });
-        return await command.ExecuteScalarAsync(cancellationToken) is long id ? id : null;
-    }
-
-    /// <summary>Claims the pushes of a notification; returns the devices that still need a provider call.</summary>
-    public async Task<IReadOnlyList<PushTarget>> ClaimPushesAsync(
-        long notificationId, string menteeId, string provider, bool deliveredByRecording, CancellationToken cancellationToken)
-    {
-        await using var command = dataSources.Primary.CreateCommand(ClaimSql);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = notificationId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = menteeId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = provider });
-        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = deliveredByRecording });
-        var targets = new List<PushTarget>();
+        AddBatchParameters(command, batch, title, body);
+        var recorded = new List<RecordedNotification>(batch.MenteeIds.Length);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            targets.Add(new PushTarget(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+            recorded.Add(new RecordedNotification(reader.GetInt64(0), reader.GetString(1)));
         }
 
-        return targets;
+        return recorded;
+    }
+
+    /// <summary>
+    /// For providers whose push is the recorded row (the local inbox): records the chunk's notifications and
+    /// their pushes in one statement. Returns how many mentees are notified (still following) and how many push
+    /// records this call added.
+    /// </summary>
+    public async Task<(long Notified, long Pushed)> RecordToInboxAsync(NotificationBatch batch, string title, string body, string provider, CancellationToken cancellationToken)
+    {
+        await using var command = dataSources.Primary.CreateCommand(RecordToInboxSql);
+        AddBatchParameters(command, batch, title, body);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = provider });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>Claims the pushes of the notifications; returns the devices that still need a provider call.</summary>
+    public async Task<IReadOnlyList<PushClaim>> ClaimPushesAsync(IReadOnlyList<RecordedNotification> notifications, string provider, CancellationToken cancellationToken)
+    {
+        if (notifications.Count == 0)
+        {
+            return [];
+        }
+
+        await using var command = dataSources.Primary.CreateCommand(ClaimSql);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. notifications.Select(n => n.Id)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notifications.Select(n => n.MenteeId)] });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = provider });
+        var claims = new List<PushClaim>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claims.Add(new PushClaim(
+                reader.GetInt64(0), reader.GetString(1), new PushTarget(reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3))));
+        }
+
+        return claims;
     }
 
     public async Task CompletePushAsync(long notificationId, string deviceId, PushOutcome outcome, string? messageId, CancellationToken cancellationToken)
@@ -201,5 +221,15 @@ public sealed class NotificationStore(LiveStreamDataSources dataSources)
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deviceId });
         command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = endpointArn, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void AddBatchParameters(NpgsqlCommand command, NotificationBatch batch, string title, string body)
+    {
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Event.LiveId });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. batch.MenteeIds] });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Event.Kind.ToName() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Event.MentorId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = title });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = body });
     }
 }

@@ -68,12 +68,6 @@ internal sealed partial class QueueStreamAdapterFactory : IQueueAdapterFactory, 
     /// <summary>Builds the backend the options ask for (also used directly by the conformance tests).</summary>
     public static IStreamQueue CreateQueue(QueueStreamOptions options, string providerName, ILoggerFactory loggerFactory)
     {
-        var queue = CreateBackend(options, providerName, loggerFactory);
-        return options.DuplicateEveryMessage ? new DuplicatingStreamQueue(queue) : queue;
-    }
-
-    private static IStreamQueue CreateBackend(QueueStreamOptions options, string providerName, ILoggerFactory loggerFactory)
-    {
         var settings = new StreamQueueSettings(
             QueueNames.Prefix(options, providerName), options.QueueCount, options.VisibilityTimeout, options.MaxAttempts);
         switch (options.Backend)

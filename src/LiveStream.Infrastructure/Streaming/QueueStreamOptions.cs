@@ -66,12 +66,6 @@ public sealed partial class QueueStreamOptions
 
     public SqsQueueOptions Sqs { get; set; } = new();
 
-    /// <summary>
-    /// Fault injection for tests: every message is enqueued twice, so each consumer sees every event delivered
-    /// twice, as a redelivering queue would hand it over. Never enable it in production.
-    /// </summary>
-    public bool DuplicateEveryMessage { get; set; }
-
     /// <summary>Growing delay before attempt <paramref name="attempt"/> + 1 of a message that failed.</summary>
     public TimeSpan RetryDelay(int attempt)
     {

@@ -82,23 +82,6 @@ public sealed class StreamQueueConformanceTests(QueueBackendEnvironment environm
 
     [Theory]
     [MemberData(nameof(QueueBackends.All), MemberType = typeof(QueueBackends))]
-    public async Task Duplicating_fault_injection_hands_out_every_message_twice_as_independent_messages(string backend)
-    {
-        await using var queue = await CreateAsync(backend, o => o.DuplicateEveryMessage = true);
-        await queue.EnqueueAsync(0, [Payload("twice")], default);
-
-        var received = await ReceiveAllAsync(queue, 0, expected: 2);
-        await queue.AcknowledgeAsync(0, received, default);
-        await Task.Delay(PastVisibility);
-        var afterAcknowledgement = await queue.ReceiveAsync(0, 10, default);
-
-        Assert.Equal(["twice", "twice"], received.Select(m => Text(m.Payload)));
-        Assert.Equal(2, received.Select(m => m.MessageId).Distinct().Count());
-        Assert.Empty(afterAcknowledgement);
-    }
-
-    [Theory]
-    [MemberData(nameof(QueueBackends.All), MemberType = typeof(QueueBackends))]
     public async Task Message_handed_out_max_attempts_times_moves_to_dead_letter_queue(string backend)
     {
         await using var queue = await CreateAsync(backend, o => o.MaxAttempts = 2);
