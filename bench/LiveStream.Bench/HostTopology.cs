@@ -30,6 +30,9 @@ public sealed class HostTopology : IAsyncDisposable
     /// <summary>The host processes, front end first (for the CPU split).</summary>
     public IReadOnlyList<ChildProcess> Processes => _processes;
 
+    /// <summary>The secret path of the ingest callback the seed uses to take its session live, as nginx-rtmp would.</summary>
+    public const string CallbackSecret = "bench-ingest-callback";
+
     /// <summary>The settings every host process gets, besides role and ports (reported in benchmarks.md).</summary>
     public static IReadOnlyDictionary<string, string> CommonSettings { get; } = new Dictionary<string, string>
     {
@@ -38,6 +41,13 @@ public sealed class HostTopology : IAsyncDisposable
         ["Logging__LogLevel__Default"] = "Warning",
         ["Database__MigrateOnStart"] = "false",
         ["Orleans__AdvertisedIPAddress"] = "127.0.0.1",
+        ["Media__Local__CallbackSecret"] = CallbackSecret,
+        // wrk sends as fast as the server answers, a few dozen users thousands of taps a second: the per-user
+        // budgets (10 reactions/s, 20 comments/min by default) would turn the run into a 429 benchmark.
+        ["RateLimits__ReactionsPerSecond"] = "100000",
+        ["RateLimits__ReactionBurst"] = "100000",
+        ["RateLimits__CommentsPerMinute"] = "100000",
+        ["RateLimits__CommentBurst"] = "100000",
     };
 
     public static async Task<HostTopology> StartAsync(BenchOptions options, Topology topology, BenchDatabase database)

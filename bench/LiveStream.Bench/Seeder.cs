@@ -16,7 +16,8 @@ public sealed record SeedData(
 
 /// <summary>
 /// Seeds one mentor (profile, course, a month of scheduled sessions: DESIGN §5 plans 8 per mentor) and mentees who
-/// follow the mentor, only through the HTTP API with Bearer dev tokens, exactly as clients do.
+/// follow the mentor, only through the HTTP API with Bearer dev tokens, exactly as clients do. The first session
+/// is taken live, since the reaction scenarios address it.
 /// </summary>
 public static class Seeder
 {
@@ -63,6 +64,10 @@ public static class Seeder
             liveId ??= created.RootElement.GetProperty("liveId").GetString();
         }
 
+        // Reactions and comments are accepted only while live: the session the scenarios address goes live the way
+        // it does in production, the mentor starts it and the ingest server reports the publisher (its callback).
+        await GoLiveAsync(http, liveId!, mentorToken);
+
         // The detail scenario's answer, fetched once: it must succeed, and its size is reported beside the baseline's.
         var detailPath = $"mentor/{MentorId}/live/{liveId}";
         using var request = new HttpRequestMessage(HttpMethod.Get, detailPath);
@@ -75,6 +80,29 @@ public static class Seeder
         }
 
         return new SeedData(MentorId, CourseId, liveId!, mentorToken, menteeTokens, body.Length);
+    }
+
+    private static async Task GoLiveAsync(HttpClient http, string liveId, string mentorToken)
+    {
+        (await SendAsync(http, HttpMethod.Post, $"livestream/{liveId}/start", mentorToken, null)).Dispose();
+        using var ingest = await SendAsync(http, HttpMethod.Get, $"livestream/{liveId}/ingest", mentorToken, null);
+        var streamKey = ingest.RootElement.GetProperty("streamKey").GetString()!;
+        using var callbacks = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = http.BaseAddress };
+        using var publish = await callbacks.PostAsync(
+            new Uri($"internal/media/{HostTopology.CallbackSecret}/publish", UriKind.Relative),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["call"] = "publish", ["name"] = streamKey, ["clientid"] = "bench" }));
+        // nginx-rtmp reads a 3xx as "accepted, renamed"; anything else refused the publisher.
+        if ((int)publish.StatusCode is < 200 or >= 400)
+        {
+            throw new InvalidOperationException($"Seeding failed: the publish callback answered {(int)publish.StatusCode}.");
+        }
+
+        using var detail = await SendAsync(http, HttpMethod.Get, $"mentor/{MentorId}/live/{liveId}", mentorToken, null);
+        var state = detail.RootElement.GetProperty("state").GetString();
+        if (!string.Equals(state, "live", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Seeding failed: the session is '{state}' after the publish callback, not live.");
+        }
     }
 
     private static async Task<string> TokenAsync(HttpClient http, string userId, string role)

@@ -130,6 +130,20 @@ public sealed class LiveSessionGrain(
 
     public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
 
+    public async Task<SessionView?> GetViewAsync()
+    {
+        if (state.State.Session is not { } session)
+        {
+            return null;
+        }
+
+        // Before a session goes live nobody can have reacted, so the room is not loaded for it.
+        var reactions = session.State is SessionState.Scheduled or SessionState.Starting or SessionState.Cancelled
+            ? null
+            : await Room.CountsAsync();
+        return new SessionView(session, reactions);
+    }
+
     public Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction)
     {
         if (RequireSession(mentorId).State != SessionState.Live)

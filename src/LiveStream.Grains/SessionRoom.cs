@@ -66,6 +66,8 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
         return new ReactionSnapshot(board.Counts, comments, next);
     }
 
+    public async Task<ImmutableDictionary<string, long>> CountsAsync() => (await BoardAsync()).Counts;
+
     public bool HasFeedObservers => _feed.Count > 0;
 
     public void Subscribe(ISessionFeedObserver observer) => _feed.Subscribe(observer, observer);

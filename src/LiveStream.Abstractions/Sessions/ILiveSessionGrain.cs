@@ -14,6 +14,16 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [Idempotent]
     Task<SessionSnapshot?> GetAsync();
 
+    /// <summary>
+    /// The session with its reaction counts, for the detail page: one message instead of a session read followed by
+    /// a reaction read. Null when no session with this id was ever scheduled. Read-only, so concurrent detail reads
+    /// of a popular session interleave with each other.
+    /// </summary>
+    [Alias("get-view")]
+    [Idempotent]
+    [ReadOnly]
+    Task<SessionView?> GetViewAsync();
+
     /// <summary>Creates the session. Idempotent for the same definition; a different one is a conflict.</summary>
     [Alias("schedule")]
     [Idempotent]

@@ -74,3 +74,13 @@ public sealed record MediaInputSignal(
     [property: Id(0)] string Alarm,
     [property: Id(1)] bool InputLost,
     [property: Id(2)] DateTimeOffset At);
+
+/// <summary>
+/// What a session's detail page shows of the session grain, in one call: the session and, once it has been live,
+/// its reaction counts (null before: nobody can have reacted).
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.session-view")]
+public sealed record SessionView(
+    [property: Id(0)] SessionSnapshot Session,
+    [property: Id(1)] System.Collections.Immutable.ImmutableDictionary<string, long>? Reactions);

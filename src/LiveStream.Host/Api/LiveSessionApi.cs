@@ -92,19 +92,16 @@ public static class LiveSessionApi
 
     private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> GetAsync(string mentorId, string liveId, IGrainFactory grains)
     {
-        var sessionTask = grains.GetGrain<ILiveSessionGrain>(liveId).GetAsync();
+        // Both grains at once, one message each: the session grain answers with its counts too.
+        var viewTask = grains.GetGrain<ILiveSessionGrain>(liveId).GetViewAsync();
         var mentorTask = grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
-        var session = await sessionTask;
+        var view = await viewTask;
         var mentor = await mentorTask;
-        if (session is null || session.MentorId != mentorId)
+        if (view is not { Session: var session } || session.MentorId != mentorId)
         {
             return Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.");
         }
 
-        // Before a session goes live nobody can have reacted, so the room is not asked.
-        var reactions = session.State is SessionState.Scheduled or SessionState.Starting or SessionState.Cancelled
-            ? null
-            : (await grains.GetGrain<ILiveSessionGrain>(liveId).GetReactionsAsync(mentorId, null, 1)).Counts;
-        return TypedResults.Ok(SessionDetailResponse.From(session, mentor, reactions));
+        return TypedResults.Ok(SessionDetailResponse.From(session, mentor, view.Reactions));
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -14,9 +15,16 @@ public static class AuthExtensions
             .ValidateOnStart();
 
         builder.Services.AddSingleton<DevTokenIssuer>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<AuthOptions>>((bearer, authOptions) => Configure(bearer, authOptions.Value));
+            .Configure<IOptions<AuthOptions>, TimeProvider>((bearer, authOptions, clock) =>
+            {
+                Configure(bearer, authOptions.Value);
+                // The same validation as the default handler, remembered per token string (see the handler).
+                bearer.TokenHandlers.Clear();
+                bearer.TokenHandlers.Add(new CachingJsonWebTokenHandler(clock) { MapInboundClaims = false });
+            });
 
         // Everything needs a signed-in user unless an endpoint says otherwise (health, dev tokens, docs).
         builder.Services.AddAuthorizationBuilder()

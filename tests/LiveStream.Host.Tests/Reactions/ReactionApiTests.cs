@@ -42,7 +42,10 @@ public sealed class ReactionFixture : IAsyncLifetime
     }
 
     /// <summary>A live session of a fresh mentor; returns its ids and the mentor's token.</summary>
-    public async Task<(string MentorId, string LiveId, string MentorToken)> LiveSessionAsync(ApiClient api)
+    public Task<(string MentorId, string LiveId, string MentorToken)> LiveSessionAsync(ApiClient api) => StartLiveSessionAsync(api, CallbackSecret);
+
+    /// <summary>Takes a fresh mentor's session live through the ingest callback of a host configured with <paramref name="callbackSecret"/>.</summary>
+    public static async Task<(string MentorId, string LiveId, string MentorToken)> StartLiveSessionAsync(ApiClient api, string callbackSecret)
     {
         var mentorId = Ids.New("mentor");
         var token = await api.CreateMentorAsync(mentorId, "engines");
@@ -57,7 +60,7 @@ public sealed class ReactionFixture : IAsyncLifetime
         // nginx reads the 3xx (a stream rename) itself, so the callback must not be followed as a redirect.
         using var callbacks = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.Http.BaseAddress };
         using var publish = await callbacks.PostAsync(
-            new Uri($"/internal/media/{CallbackSecret}/publish", UriKind.Relative),
+            new Uri($"/internal/media/{callbackSecret}/publish", UriKind.Relative),
             new FormUrlEncodedContent(new Dictionary<string, string> { ["call"] = "publish", ["name"] = streamKey, ["clientid"] = "1" }));
         Assert.True((int)publish.StatusCode is >= 200 and < 400, $"publish callback answered {(int)publish.StatusCode}");
         return (mentorId, liveId, token);
