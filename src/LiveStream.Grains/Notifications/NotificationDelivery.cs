@@ -1,5 +1,6 @@
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Infrastructure.Notifications;
+using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace LiveStream.Grains.Notifications;
@@ -8,7 +9,8 @@ namespace LiveStream.Grains.Notifications;
 /// Delivers one job to one mentee, effectively once however often the queue hands it over: the inbox row is
 /// keyed (live, mentee, kind) and each push is claimed per (notification, device) before it is sent.
 /// </summary>
-public sealed partial class NotificationDelivery(NotificationStore store, IPushProvider provider, ILogger<NotificationDelivery> logger)
+public sealed partial class NotificationDelivery(
+    NotificationStore store, IPushProvider provider, LiveStreamMetrics metrics, TimeProvider clock, ILogger<NotificationDelivery> logger)
 {
     public async Task DeliverAsync(NotificationJob job, CancellationToken cancellationToken)
     {
@@ -18,8 +20,10 @@ public sealed partial class NotificationDelivery(NotificationStore store, IPushP
             if (await store.RecordToInboxAsync(job, title, body, provider.Name, cancellationToken) is null)
             {
                 LogNotFollowing(logger, job.MenteeId, job.Event.MentorId, job.Event.LiveId, job.Event.Kind);
+                return;
             }
 
+            RecordLag(job);
             return;
         }
 
@@ -30,6 +34,7 @@ public sealed partial class NotificationDelivery(NotificationStore store, IPushP
             return;
         }
 
+        RecordLag(job);
         var pending = await store.ClaimPushesAsync(id, job.MenteeId, provider.Name, provider.DeliversByRecording, cancellationToken);
         if (pending.Count == 0)
         {
@@ -54,6 +59,9 @@ public sealed partial class NotificationDelivery(NotificationStore store, IPushP
             await store.CompletePushAsync(id, target.DeviceId, outcome, messageId, cancellationToken);
         }
     }
+
+    /// <summary>The inbox row is the delivery: a redelivered job records again, so the figure leans late, never early.</summary>
+    private void RecordLag(NotificationJob job) => metrics.RecordNotificationDelivered(job.Event.Kind.ToName(), clock.GetUtcNow() - job.Event.OccurredAt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Mentee {MenteeId} no longer follows {MentorId}; {Kind} of session {LiveId} not delivered")]
     private static partial void LogNotFollowing(ILogger logger, string menteeId, string mentorId, string liveId, NotificationKind kind);

@@ -1,3 +1,5 @@
+using LiveStream.Infrastructure.Telemetry;
+
 namespace LiveStream.Infrastructure.Streaming;
 
 /// <summary>
@@ -26,6 +28,8 @@ internal sealed class DuplicatingStreamQueue(IStreamQueue inner) : IStreamQueue
 
     public Task<IReadOnlyList<DeadLetteredMessage>> PeekDeadLettersAsync(int maxCount, CancellationToken cancellationToken) =>
         inner.PeekDeadLettersAsync(maxCount, cancellationToken);
+
+    public Task<IReadOnlyList<QueueDepthSample>> GetDepthsAsync(CancellationToken cancellationToken) => inner.GetDepthsAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }
