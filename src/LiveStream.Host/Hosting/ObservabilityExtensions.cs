@@ -36,6 +36,11 @@ public static class ObservabilityExtensions
             .Validate(options => options.Validate().Count == 0, "Observability is misconfigured.")
             .ValidateOnStart();
         builder.Services.AddLiveStreamMetrics();
+        builder.Services.Configure<LiveStreamMetricsOptions>(options =>
+        {
+            options.Sessions = role.HostsGrains();
+            options.Viewers = role.ServesApi();
+        });
 
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource
@@ -90,7 +95,7 @@ public static class ObservabilityExtensions
             builder.Services.AddSingleton(new TrailingSlashExemption(observability.Dashboard.Path));
         }
 
-        ListenOn(builder.Configuration, [observability.Prometheus, observability.Dashboard]);
+        ListenOn(builder.Configuration, role.HostsGrains() ? [observability.Prometheus, observability.Dashboard] : [observability.Prometheus]);
     }
 
     /// <summary>

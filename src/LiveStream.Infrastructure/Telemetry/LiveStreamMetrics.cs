@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
 
 namespace LiveStream.Infrastructure.Telemetry;
 
@@ -47,15 +48,24 @@ public sealed class LiveStreamMetrics : IDisposable
     private readonly Lock _viewersGate = new();
     private readonly ConcurrentDictionary<string, IReadOnlyList<QueueDepthSample>> _queueDepths = new(StringComparer.Ordinal);
 
-    public LiveStreamMetrics(IMeterFactory meterFactory)
+    public LiveStreamMetrics(IMeterFactory meterFactory, IOptions<LiveStreamMetricsOptions> options)
     {
         _meter = meterFactory.Create(LiveStreamTelemetry.MeterName);
-        _meter.CreateObservableUpDownCounter(
-            LiveSessions, () => _liveSessions.Count, "{session}", "Live sessions whose grain is active on this silo.");
-        _meter.CreateObservableUpDownCounter(
-            Viewers, ObserveTotalViewers, "{viewer}", "Live-feed (SSE) connections this API process holds.");
-        _meter.CreateObservableUpDownCounter(
-            SessionViewers, ObserveSessionViewers, "{viewer}", "Live-feed (SSE) connections this API process holds, per session.");
+        // A gauge only where its figure lives: a constant 0 from every API process would read as "no live session".
+        if (options.Value.Sessions)
+        {
+            _meter.CreateObservableUpDownCounter(
+                LiveSessions, () => _liveSessions.Count, "{session}", "Live sessions whose grain is active on this silo.");
+        }
+
+        if (options.Value.Viewers)
+        {
+            _meter.CreateObservableUpDownCounter(
+                Viewers, ObserveTotalViewers, "{viewer}", "Live-feed (SSE) connections this API process holds.");
+            _meter.CreateObservableUpDownCounter(
+                SessionViewers, ObserveSessionViewers, "{viewer}", "Live-feed (SSE) connections this API process holds, per session.");
+        }
+
         _reactions = _meter.CreateCounter<long>(Reactions, "{reaction}", "Reactions stored (retries with the same idempotency key count once).");
         _meter.CreateObservableCounter(
             SessionReactions, ObserveSessionReactions, "{reaction}", "Reactions a live session received since it was scheduled, by kind.");
@@ -196,6 +206,16 @@ public sealed class LiveStreamMetrics : IDisposable
 
         public void Dispose() => owner._liveSessions.TryRemove(new KeyValuePair<string, LiveSession>(liveId, this));
     }
+}
+
+/// <summary>Which per-role gauges a process reports; both unless the host says otherwise.</summary>
+public sealed class LiveStreamMetricsOptions
+{
+    /// <summary>Hosts session grains: <see cref="LiveStreamMetrics.LiveSessions"/>.</summary>
+    public bool Sessions { get; set; } = true;
+
+    /// <summary>Holds viewers' live feeds: <see cref="LiveStreamMetrics.Viewers"/> and <see cref="LiveStreamMetrics.SessionViewers"/>.</summary>
+    public bool Viewers { get; set; } = true;
 }
 
 /// <param name="Queue">The partition (or dead-letter) queue's name.</param>
