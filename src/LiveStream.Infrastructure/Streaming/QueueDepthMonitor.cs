@@ -15,12 +15,13 @@ internal sealed partial class QueueDepthMonitor(LiveStreamMetrics metrics, ILogg
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
     private readonly Lock _gate = new();
+    private bool _disposed;
 
     public void Track(string provider, IStreamQueue queue, TimeSpan interval)
     {
         lock (_gate)
         {
-            if (!_stopping.IsCancellationRequested)
+            if (!_disposed && !_stopping.IsCancellationRequested)
             {
                 _loops.Add(SampleAsync(provider, queue, interval, _stopping.Token));
             }
@@ -34,17 +35,29 @@ internal sealed partial class QueueDepthMonitor(LiveStreamMetrics metrics, ILogg
         Task[] loops;
         lock (_gate)
         {
-            _stopping.Cancel();
+            if (!_disposed)
+            {
+                _stopping.Cancel();
+            }
+
             loops = [.. _loops];
         }
 
         await Task.WhenAll(loops).WaitAsync(cancellationToken);
     }
 
+    // The container may dispose this twice: as itself and as the hosted service it is also registered as.
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None);
-        _stopping.Dispose();
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                _stopping.Dispose();
+            }
+        }
     }
 
     private async Task SampleAsync(string provider, IStreamQueue queue, TimeSpan interval, CancellationToken cancellationToken)
