@@ -6,6 +6,7 @@ using LiveStream.Abstractions.Sessions;
 using LiveStream.Grains.Notifications;
 using LiveStream.Infrastructure.Postgres;
 using LiveStream.Infrastructure.Media;
+using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -112,6 +113,7 @@ public sealed class LiveSessionGrain(
     TimeProvider clock,
     SessionEventOutbox events,
     IInteractionStore interactions,
+    LiveStreamMetrics metrics,
     ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain, ISessionNotificationHooks, IRemindable
 {
     /// <summary>One reminder per session, always set to the nearest media deadline, so timeouts survive silo loss.</summary>
@@ -125,8 +127,22 @@ public sealed class LiveSessionGrain(
     private SessionMedia Media => state.State.Media;
     private SessionRoom? _room;
     private IGrainTimer? _feedTimer;
+    private LiveStreamMetrics.LiveSession? _liveMetrics;
 
-    private SessionRoom Room => _room ??= new SessionRoom(interactions, this.GetPrimaryKeyString(), clock, logger);
+    private SessionRoom Room => _room ??= new SessionRoom(interactions, this.GetPrimaryKeyString(), clock, metrics, logger);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        TrackLive();
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _liveMetrics?.Dispose();
+        _liveMetrics = null;
+        return Task.CompletedTask;
+    }
 
     public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
 
@@ -144,7 +160,7 @@ public sealed class LiveSessionGrain(
         return new SessionView(session, reactions);
     }
 
-    public Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction)
+    public async Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction)
     {
         if (RequireSession(mentorId).State != SessionState.Live)
         {
@@ -156,7 +172,9 @@ public sealed class LiveSessionGrain(
             throw new DomainException(DomainErrorKind.Forbidden, "The mentor muted you in this session.");
         }
 
-        return Room.ReactAsync(interaction);
+        var snapshot = await Room.ReactAsync(interaction);
+        _liveMetrics?.PublishReactionCounts(snapshot.Counts);
+        return snapshot;
     }
 
     public async Task<bool> DeleteCommentAsync(string mentorId, long commentId)
@@ -183,10 +201,12 @@ public sealed class LiveSessionGrain(
         }
     }
 
-    public Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit)
+    public async Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit)
     {
         RequireSession(mentorId);
-        return Room.GetAsync(afterCommentId, limit);
+        var snapshot = await Room.GetAsync(afterCommentId, limit);
+        _liveMetrics?.PublishReactionCounts(snapshot.Counts);
+        return snapshot;
     }
 
     public Task SubscribeFeedAsync(string mentorId, ISessionFeedObserver observer)
@@ -669,9 +689,31 @@ public sealed class LiveSessionGrain(
         state.State.Session = next;
         await state.WriteStateAsync();
         logger.LogInformation("Session {LiveId} moved from {From} to {To}", next.LiveId, session.State, to);
+        TrackLive();
 
         await IndexAsync(next);
         return next;
+    }
+
+    /// <summary>
+    /// Counts this activation in the live-sessions gauge while the session is live, and keeps a live session
+    /// resident meanwhile: an idle live session collected after the collection age would drop out of the figure.
+    /// </summary>
+    private void TrackLive()
+    {
+        var live = state.State.Session?.State == SessionState.Live;
+        if (live && _liveMetrics is null)
+        {
+            _liveMetrics = metrics.TrackLiveSession(this.GetPrimaryKeyString());
+            var remaining = (Media.MaxDurationDeadline ?? clock.GetUtcNow() + mediaOptions.Value.MaxDuration) - clock.GetUtcNow();
+            this.DelayDeactivation(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromMinutes(1));
+        }
+        else if (!live && _liveMetrics is not null)
+        {
+            _liveMetrics.Dispose();
+            _liveMetrics = null;
+            this.DelayDeactivation(TimeSpan.Zero);
+        }
     }
 
     /// <summary>The mentor's index is a projection of this grain's state; this grain stays the source of truth.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Reactions;
 using LiveStream.Infrastructure.Postgres;
+using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 using Orleans.Utilities;
 
@@ -11,7 +12,7 @@ namespace LiveStream.Grains;
 /// The reactions and comments of one session, owned by its session grain: validation, group-committed
 /// durable writes, and the in-memory <see cref="ReactionBoard"/> the hot reads are answered from.
 /// </summary>
-public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProvider clock, ILogger logger)
+public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProvider clock, LiveStreamMetrics metrics, ILogger logger)
 {
     /// <summary>Observers renew well within this; a dead API process drops out after it.</summary>
     public static readonly TimeSpan FeedExpiry = TimeSpan.FromMinutes(1);
@@ -43,9 +44,11 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
             if (pending.Kind is { } kind)
             {
                 board.AddReaction(kind);
+                metrics.RecordReaction(kind);
             }
             else
             {
+                metrics.RecordComment();
                 var comment = new Comment(result.CommentId!.Value, pending.UserId, pending.Comment!, pending.At);
                 board.AddComment(comment);
                 await _feed.Notify(observer => observer.OnCommentAsync(liveId, comment));

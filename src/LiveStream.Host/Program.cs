@@ -17,6 +17,7 @@ builder.Services.AddLiveStreamMedia(builder.Configuration);
 builder.AddLiveStreamApi();
 
 var app = builder.Build();
+app.UseLiveStreamObservability();
 app.MapLiveStreamApi();
 await app.RunAsync();
 return 0;

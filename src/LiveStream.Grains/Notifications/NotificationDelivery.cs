@@ -1,6 +1,7 @@
 using System.Globalization;
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Infrastructure.Notifications;
+using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace LiveStream.Grains.Notifications;
@@ -9,7 +10,8 @@ namespace LiveStream.Grains.Notifications;
 /// Delivers one fan-out chunk to its mentees, effectively once however often the queue hands it over: each
 /// inbox row is keyed (live, mentee, kind) and each push is claimed per (notification, device) before it is sent.
 /// </summary>
-public sealed partial class NotificationDelivery(NotificationStore store, IPushProvider provider, ILogger<NotificationDelivery> logger)
+public sealed partial class NotificationDelivery(
+    NotificationStore store, IPushProvider provider, LiveStreamMetrics metrics, TimeProvider clock, ILogger<NotificationDelivery> logger)
 {
     // Provider calls of one chunk in flight at once: enough to hide SNS latency, few enough not to be throttled.
     private const int MaxConcurrentPushes = 16;
@@ -21,11 +23,13 @@ public sealed partial class NotificationDelivery(NotificationStore store, IPushP
         {
             var (notified, _) = await store.RecordToInboxAsync(batch, title, body, provider.Name, cancellationToken);
             LogDelivered(logger, batch.Event.Kind, batch.Event.LiveId, notified, batch.MenteeIds.Length);
+            RecordLag(batch, notified);
             return;
         }
 
         var recorded = await store.RecordAsync(batch, title, body, cancellationToken);
         LogDelivered(logger, batch.Event.Kind, batch.Event.LiveId, recorded.Count, batch.MenteeIds.Length);
+        RecordLag(batch, recorded.Count);
         var pending = await store.ClaimPushesAsync(recorded, provider.Name, cancellationToken);
         await Parallel.ForEachAsync(
             pending,
@@ -47,6 +51,20 @@ public sealed partial class NotificationDelivery(NotificationStore store, IPushP
 
                 await store.CompletePushAsync(claim.NotificationId, claim.Target.DeviceId, outcome, messageId, token);
             });
+    }
+
+    /// <summary>
+    /// One sample per mentee whose inbox row this chunk wrote. A redelivered chunk records again, so the figure leans
+    /// late, never early.
+    /// </summary>
+    private void RecordLag(NotificationBatch batch, long notified)
+    {
+        var lag = clock.GetUtcNow() - batch.Event.OccurredAt;
+        var kind = batch.Event.Kind.ToName();
+        for (var i = 0; i < notified; i++)
+        {
+            metrics.RecordNotificationDelivered(kind, lag);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Kind} of session {LiveId} recorded for {Notified} of {Mentees} mentees of a chunk (the others no longer follow)")]

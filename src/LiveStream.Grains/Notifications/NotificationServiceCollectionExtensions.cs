@@ -1,4 +1,5 @@
 using LiveStream.Infrastructure.Notifications;
+using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,6 +20,7 @@ public static class NotificationServiceCollectionExtensions
             .Validate(options => options.Validate().Count == 0, "Notifications is misconfigured: " + string.Join(" ", section.Get<NotificationOptions>()?.Validate() ?? []))
             .ValidateOnStart();
         services.AddSingleton<SessionEventOutbox>();
+        services.AddLiveStreamMetrics();
         services.AddSingleton<NotificationDelivery>();
         services.AddLiveStreamPush(configuration);
         return services;

@@ -79,7 +79,8 @@ public static class ApiExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.Use(TrimTrailingSlash);
+        var keepTrailingSlash = app.Services.GetServices<TrailingSlashExemption>().Select(exemption => new PathString(exemption.Path)).Append(DocsPath).ToArray();
+        app.Use((context, next) => TrimTrailingSlash(context, next, keepTrailingSlash));
         app.UseRouting();
 
         app.MapHealthApi();
@@ -107,11 +108,11 @@ public static class ApiExtensions
     }
 
     /// <summary>DESIGN §3: trailing slashes are optional, so <c>/livestream/</c> and <c>/livestream</c> are one route.</summary>
-    private static Task TrimTrailingSlash(HttpContext context, Func<Task> next)
+    private static Task TrimTrailingSlash(HttpContext context, Func<Task> next, PathString[] keep)
     {
         var path = context.Request.Path.Value;
-        // The API reference page needs its trailing slash for its relative asset URLs.
-        if (path is { Length: > 1 } && path[^1] == '/' && !context.Request.Path.StartsWithSegments(DocsPath))
+        // The API reference page (and the Orleans dashboard) need their trailing slash for relative asset URLs.
+        if (path is { Length: > 1 } && path[^1] == '/' && !keep.Any(prefix => context.Request.Path.StartsWithSegments(prefix)))
         {
             context.Request.Path = new PathString(path.TrimEnd('/') is { Length: > 0 } trimmed ? trimmed : "/");
         }

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Threading.Channels;
 using LiveStream.Abstractions.Reactions;
 using LiveStream.Abstractions.Sessions;
+using LiveStream.Infrastructure.Telemetry;
 
 namespace LiveStream.Host.Api;
 
@@ -14,7 +15,7 @@ public sealed record FeedEvent(string Type, object Data);
 /// observer registered with its grain, renewed periodically, and fans each event out to local viewers.
 /// A viewer that cannot keep up loses the oldest events rather than slowing the others down.
 /// </summary>
-public sealed class SessionFeedHub(IGrainFactory grains, ILogger<SessionFeedHub> logger) : IAsyncDisposable
+public sealed class SessionFeedHub(IGrainFactory grains, LiveStreamMetrics metrics, ILogger<SessionFeedHub> logger) : IAsyncDisposable
 {
     private static readonly TimeSpan Renewal = TimeSpan.FromSeconds(20);
 
@@ -29,6 +30,7 @@ public sealed class SessionFeedHub(IGrainFactory grains, ILogger<SessionFeedHub>
         {
             feed = _feeds.GetOrAdd(liveId, id => new LocalFeed(id, mentorId, grains, logger));
             feed.Add(viewer.Writer);
+            metrics.ViewerJoined(liveId);
         }
 
         cancellationToken.Register(() => Leave(feed, viewer.Writer));
@@ -50,7 +52,14 @@ public sealed class SessionFeedHub(IGrainFactory grains, ILogger<SessionFeedHub>
         bool last;
         lock (_gate)
         {
-            last = feed.Remove(viewer);
+            // Both the failed join and the request's end call this; only the first removal counts.
+            var (removed, wasLast) = feed.Remove(viewer);
+            if (removed)
+            {
+                metrics.ViewerLeft(feed.LiveId);
+            }
+
+            last = wasLast;
             if (last)
             {
                 _feeds.TryRemove(new KeyValuePair<string, LocalFeed>(feed.LiveId, feed));
@@ -85,8 +94,9 @@ public sealed class SessionFeedHub(IGrainFactory grains, ILogger<SessionFeedHub>
 
         public void Add(ChannelWriter<FeedEvent> viewer) => _viewers[viewer] = 0;
 
-        /// <summary>True when that was the last viewer.</summary>
-        public bool Remove(ChannelWriter<FeedEvent> viewer) => _viewers.TryRemove(viewer, out _) && _viewers.IsEmpty;
+        /// <summary>Whether the viewer was still here, and whether it was the last one.</summary>
+        public (bool Removed, bool Last) Remove(ChannelWriter<FeedEvent> viewer) =>
+            _viewers.TryRemove(viewer, out _) ? (true, _viewers.IsEmpty) : (false, false);
 
         public async Task EnsureSubscribedAsync(TimeSpan renewal)
         {

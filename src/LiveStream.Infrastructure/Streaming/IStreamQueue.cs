@@ -1,3 +1,5 @@
+using LiveStream.Infrastructure.Telemetry;
+
 namespace LiveStream.Infrastructure.Streaming;
 
 /// <summary>
@@ -37,6 +39,12 @@ internal interface IStreamQueue : IAsyncDisposable
 
     /// <summary>Looks at dead-lettered messages without removing them (operators, tests).</summary>
     Task<IReadOnlyList<DeadLetteredMessage>> PeekDeadLettersAsync(int maxCount, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Messages not yet acknowledged, per partition queue: <c>ready</c> (receivable now) and <c>in_flight</c>
+    /// (leased, or released with a back-off), plus the dead-letter queue's count as <c>dead_letter</c>.
+    /// </summary>
+    Task<IReadOnlyList<QueueDepthSample>> GetDepthsAsync(CancellationToken cancellationToken);
 }
 
 /// <param name="MessageId">The backend's stable id of the message (the same on every delivery).</param>
@@ -45,3 +53,10 @@ internal interface IStreamQueue : IAsyncDisposable
 internal sealed record LeasedMessage(string MessageId, string LeaseToken, byte[] Payload, int Attempt);
 
 internal sealed record DeadLetteredMessage(string MessageId, byte[] Payload, int Attempts);
+
+internal static class QueueDepthStates
+{
+    public const string Ready = "ready";
+    public const string InFlight = "in_flight";
+    public const string DeadLetter = "dead_letter";
+}

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using LiveStream.Infrastructure.Telemetry;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -103,6 +104,20 @@ internal sealed partial class PostgresStreamQueue(
         ORDER BY dead_lettered_at, id
         LIMIT @limit
         """;
+
+    // One index range scan per partition (stream_queue_messages_ready leads with queue_name): cheap while queues
+    // are short, which is when they are healthy; a backlog of millions makes it a longer index scan every sample.
+    private const string DepthSql = """
+        SELECT q.name,
+               count(m.id) FILTER (WHERE m.visible_at <= now()),
+               count(m.id) FILTER (WHERE m.visible_at > now())
+        FROM unnest(@queues) WITH ORDINALITY AS q(name, n)
+        LEFT JOIN stream_queue_messages m ON m.queue_name = q.name
+        GROUP BY q.name, q.n
+        ORDER BY q.n
+        """;
+
+    private const string DeadLetterDepthSql = "SELECT count(*) FROM stream_queue_dead_letters WHERE queue_name = ANY(@queues)";
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -208,6 +223,33 @@ internal sealed partial class PostgresStreamQueue(
         }
 
         return result;
+    }
+
+    public async Task<IReadOnlyList<QueueDepthSample>> GetDepthsAsync(CancellationToken cancellationToken)
+    {
+        const string Backend = "postgresql";
+        var queues = Enumerable.Range(0, settings.PartitionCount).Select(settings.PartitionName).ToArray();
+        var samples = new List<QueueDepthSample>(queues.Length * 2 + 1);
+        await using (var command = dataSource.CreateCommand(DepthSql))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string[]>("queues", queues));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var queue = reader.GetString(0);
+                samples.Add(new QueueDepthSample(queue, QueueDepthStates.Ready, Backend, reader.GetInt64(1)));
+                samples.Add(new QueueDepthSample(queue, QueueDepthStates.InFlight, Backend, reader.GetInt64(2)));
+            }
+        }
+
+        await using (var command = dataSource.CreateCommand(DeadLetterDepthSql))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string[]>("queues", queues));
+            var dead = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            samples.Add(new QueueDepthSample(settings.DeadLetterName, QueueDepthStates.DeadLetter, Backend, dead));
+        }
+
+        return samples;
     }
 
     public ValueTask DisposeAsync() => ownsDataSource ? dataSource.DisposeAsync() : ValueTask.CompletedTask;

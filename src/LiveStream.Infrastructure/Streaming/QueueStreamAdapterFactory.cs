@@ -55,11 +55,13 @@ internal sealed partial class QueueStreamAdapterFactory : IQueueAdapterFactory, 
         var options = services.GetRequiredService<IOptionsMonitor<QueueStreamOptions>>().Get(name);
         QueueStreamOptionsValidator.ThrowIfInvalid(options, name);
         var loggerFactory = services.GetRequiredService<ILoggerFactory>();
+        var queue = CreateQueue(options, name, loggerFactory);
+        services.GetService<QueueDepthMonitor>()?.Track(name, queue, options.DepthSampleInterval);
         return new QueueStreamAdapterFactory(
             name,
             options,
             services.GetRequiredService<IOptionsMonitor<SimpleQueueCacheOptions>>().Get(name),
-            CreateQueue(options, name, loggerFactory),
+            queue,
             services.GetRequiredService<Serializer<QueueBatchContainer>>(),
             loggerFactory,
             services.GetService<TimeProvider>() ?? TimeProvider.System);

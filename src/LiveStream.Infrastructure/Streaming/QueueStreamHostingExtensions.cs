@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -27,6 +29,7 @@ public static class QueueStreamHostingExtensions
         var configurator = new SiloPersistentStreamConfigurator(
             name, configureServices => builder.ConfigureServices(configureServices), QueueStreamAdapterFactory.Create);
         configurator.ConfigureDelegate(services => AddOptions(services, name, configureOptions));
+        configurator.ConfigureDelegate(AddDepthMonitor);
         // Registered before configureStream runs, so an explicit ConfigurePullingAgent there still wins.
         configurator.ConfigurePullingAgent(agent => agent.Configure<IOptionsMonitor<QueueStreamOptions>>((pulling, monitor) =>
         {
@@ -68,6 +71,19 @@ public static class QueueStreamHostingExtensions
         IConfiguration configuration,
         Action<IClusterClientPersistentStreamConfigurator>? configureStream = null) =>
         builder.AddLiveStreamQueueStreams(name, options => options.Bind(configuration), configureStream);
+
+    /// <summary>Silos only: the pulling side is where a backlog matters and where the depth is sampled.</summary>
+    private static void AddDepthMonitor(IServiceCollection services)
+    {
+        if (services.Any(service => service.ServiceType == typeof(QueueDepthMonitor)))
+        {
+            return;
+        }
+
+        services.AddLiveStreamMetrics();
+        services.AddSingleton<QueueDepthMonitor>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<QueueDepthMonitor>());
+    }
 
     private static void AddOptions(IServiceCollection services, string name, Action<OptionsBuilder<QueueStreamOptions>> configureOptions)
     {

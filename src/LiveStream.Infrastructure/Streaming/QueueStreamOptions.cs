@@ -64,6 +64,9 @@ public sealed partial class QueueStreamOptions
     /// </summary>
     public TimeSpan MaxLeaseDuration { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How often silos sample the queue depth metric (one cheap count per partition queue).</summary>
+    public TimeSpan DepthSampleInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     public SqsQueueOptions Sqs { get; set; } = new();
 
     /// <summary>Growing delay before attempt <paramref name="attempt"/> + 1 of a message that failed.</summary>
@@ -138,6 +141,11 @@ public sealed partial class QueueStreamOptions
         if (MaxLeaseDuration < VisibilityTimeout)
         {
             errors.Add($"{nameof(MaxLeaseDuration)} must be at least {nameof(VisibilityTimeout)}.");
+        }
+
+        if (DepthSampleInterval < TimeSpan.FromMilliseconds(100) || DepthSampleInterval > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{nameof(DepthSampleInterval)} must be between 100 ms and 1 hour.");
         }
 
         if (Backend == QueueStreamBackend.Sqs)

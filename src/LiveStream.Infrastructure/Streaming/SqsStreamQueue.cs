@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace LiveStream.Infrastructure.Streaming;
@@ -21,6 +22,7 @@ internal sealed partial class SqsStreamQueue(
     // Hard SQS limits: 10 entries per batch call, 256 KiB per message and per batch.
     private const int MaxBatchEntries = 10;
     private const int MaxBatchBytes = 256 * 1024;
+    private const string DepthBackend = "aws_sqs";
 
     private readonly SemaphoreSlim _initializeLock = new(1, 1);
     private string[]? _partitionUrls;
@@ -225,6 +227,38 @@ internal sealed partial class SqsStreamQueue(
         return (response.Messages ?? [])
             .Select(m => new DeadLetteredMessage(m.MessageId, Convert.FromBase64String(m.Body), ReceiveCount(m)))
             .ToList();
+    }
+
+    public async Task<IReadOnlyList<QueueDepthSample>> GetDepthsAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken);
+        var samples = new List<QueueDepthSample>((_partitionUrls!.Length * 2) + 1);
+        for (var partition = 0; partition < _partitionUrls.Length; partition++)
+        {
+            var (visible, notVisible) = await CountAsync(_partitionUrls[partition], cancellationToken);
+            samples.Add(new QueueDepthSample(settings.PartitionName(partition), QueueDepthStates.Ready, DepthBackend, visible));
+            samples.Add(new QueueDepthSample(settings.PartitionName(partition), QueueDepthStates.InFlight, DepthBackend, notVisible));
+        }
+
+        var (deadVisible, deadNotVisible) = await CountAsync(_deadLetterUrl!, cancellationToken);
+        samples.Add(new QueueDepthSample(settings.DeadLetterName, QueueDepthStates.DeadLetter, DepthBackend, deadVisible + deadNotVisible));
+        return samples;
+    }
+
+    /// <summary>SQS's approximate counts: visible, and in flight or delayed (our back-off is a visibility change).</summary>
+    private async Task<(long Visible, long NotVisible)> CountAsync(string url, CancellationToken cancellationToken)
+    {
+        var response = await client.GetQueueAttributesAsync(new GetQueueAttributesRequest
+        {
+            QueueUrl = url,
+            AttributeNames =
+            [
+                QueueAttributeName.ApproximateNumberOfMessages,
+                QueueAttributeName.ApproximateNumberOfMessagesNotVisible,
+                QueueAttributeName.ApproximateNumberOfMessagesDelayed,
+            ],
+        }, cancellationToken);
+        return (response.ApproximateNumberOfMessages, response.ApproximateNumberOfMessagesNotVisible + response.ApproximateNumberOfMessagesDelayed);
     }
 
     public ValueTask DisposeAsync()

@@ -173,6 +173,9 @@ public sealed class QueueStreamReceiverTests : IAsyncLifetime
         public Task<IReadOnlyList<DeadLetteredMessage>> PeekDeadLettersAsync(int maxCount, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<DeadLetteredMessage>>([]);
 
+        public Task<IReadOnlyList<LiveStream.Infrastructure.Telemetry.QueueDepthSample>> GetDepthsAsync(CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<LiveStream.Infrastructure.Telemetry.QueueDepthSample>>([]);
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

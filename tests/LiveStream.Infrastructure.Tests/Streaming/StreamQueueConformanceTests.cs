@@ -106,6 +106,39 @@ public sealed class StreamQueueConformanceTests(QueueBackendEnvironment environm
 
     [Theory]
     [MemberData(nameof(QueueBackends.All), MemberType = typeof(QueueBackends))]
+    public async Task Depth_counts_ready_in_flight_and_dead_lettered_messages_per_queue(string backend)
+    {
+        // Arrange: partition 0 holds three messages, one of them leased; partition 1 loses its only message to the dead letters.
+        await using var queue = await CreateAsync(backend, o =>
+        {
+            o.VisibilityTimeout = TimeSpan.FromSeconds(30);
+            o.MaxAttempts = 1;
+        });
+        await queue.EnqueueAsync(0, [Payload("a"), Payload("b"), Payload("c")], default);
+        await queue.EnqueueAsync(1, [Payload("poison")], default);
+        Assert.Single(await queue.ReceiveAsync(0, 1, default));
+        var poison = Assert.Single(await queue.ReceiveAsync(1, 10, default));
+        await queue.ReleaseAsync(1, poison, TimeSpan.Zero, default);
+        Assert.Empty(await queue.ReceiveAsync(1, 10, default));
+
+        // Act
+        var depths = await queue.GetDepthsAsync(default);
+
+        // Assert
+        var byQueueAndState = depths.ToDictionary(d => (Partition: d.Queue[^2..], d.State), d => d.Messages);
+        Assert.Equal(5, depths.Count);
+        Assert.Equal(2, byQueueAndState[("-0", "ready")]);
+        Assert.Equal(1, byQueueAndState[("-0", "in_flight")]);
+        Assert.Equal(0, byQueueAndState[("-1", "ready")]);
+        Assert.Equal(0, byQueueAndState[("-1", "in_flight")]);
+        var deadLetters = Assert.Single(depths, d => d.State == "dead_letter");
+        Assert.EndsWith("-dlq", deadLetters.Queue, StringComparison.Ordinal);
+        Assert.Equal(1, deadLetters.Messages);
+        Assert.All(depths, d => Assert.Equal(backend == QueueBackends.Postgres ? "postgresql" : "aws_sqs", d.Backend));
+    }
+
+    [Theory]
+    [MemberData(nameof(QueueBackends.All), MemberType = typeof(QueueBackends))]
     public async Task Extended_lease_keeps_message_invisible_past_visibility_timeout(string backend)
     {
         await using var queue = await CreateAsync(backend);
