@@ -44,6 +44,7 @@ public static class OrleansHostingExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = cluster.ShutdownTimeout);
+        builder.AddClusterResilienceOptions();
 
         if (role.HostsGrains())
         {
@@ -55,6 +56,7 @@ public static class OrleansHostingExtensions
                     options.ServiceId = cluster.ServiceId;
                 });
                 ConfigureEndpoints(silo, cluster, builder.Configuration);
+                silo.ConfigureMembership(builder.Configuration);
                 silo.UseAdoNetClustering(options =>
                 {
                     options.Invariant = Invariant;
@@ -89,6 +91,7 @@ public static class OrleansHostingExtensions
                     options.Invariant = Invariant;
                     options.ConnectionString = connectionString;
                 });
+                client.ConfigureGateways(builder.Configuration);
                 client.AddActivityPropagation();
                 client.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
                 client.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
