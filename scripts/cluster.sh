@@ -7,7 +7,7 @@
 #   scripts/cluster.sh kill silo1       kill -9 one process (a crashed task)
 #   scripts/cluster.sh restart silo1    SIGTERM it, wait until it left, start it again, wait until it is ready
 #   scripts/cluster.sh start-one silo1  start one stopped/killed process and wait until it is ready
-#   scripts/cluster.sh env              API URLs, PostgreSQL, secrets and silo ports as VAR=value lines (for tools)
+#   scripts/cluster.sh env              API URLs, PostgreSQL, secrets, silo ports as export lines: eval "$(scripts/cluster.sh env)"
 # Ports (all derived from CLUSTER_BASE_PORT, default 8100): api1/api2 HTTP base+0/base+1; silo1..3 HTTP base+10..12,
 # silo base+20..22, gateway base+30..32. PostgreSQL on LIVESTREAM_PG_PORT (default 55434), data in .local/cluster/pg.
 # Logs and pids: .local/cluster/<name>.log, .local/cluster/<name>.pid.
@@ -131,12 +131,13 @@ case "${1:-}" in
     start_one "$name"
     ;;
   env)
-    echo "CLUSTER_API_URLS=http://127.0.0.1:$(http_port api1),http://127.0.0.1:$(http_port api2)"
-    echo "CLUSTER_POSTGRES=$(connection)"
-    echo "CLUSTER_SIGNING_KEY=$(signing_key)"
-    echo "CLUSTER_CALLBACK_SECRET=$(callback_secret)"
-    echo "CLUSTER_SILOS=silo1=$(silo_port silo1),silo2=$(silo_port silo2),silo3=$(silo_port silo3)"
-    echo "CLUSTER_ID=${CLUSTER_ID:-local-cluster}"
+    # Quoted, so `eval "$(scripts/cluster.sh env)"` exports them as they are (the connection string has ';').
+    printf 'export CLUSTER_API_URLS=%q\n' "http://127.0.0.1:$(http_port api1),http://127.0.0.1:$(http_port api2)"
+    printf 'export CLUSTER_POSTGRES=%q\n' "$(connection)"
+    printf 'export CLUSTER_SIGNING_KEY=%q\n' "$(signing_key)"
+    printf 'export CLUSTER_CALLBACK_SECRET=%q\n' "$(callback_secret)"
+    printf 'export CLUSTER_SILOS=%q\n' "silo1=$(silo_port silo1),silo2=$(silo_port silo2),silo3=$(silo_port silo3)"
+    printf 'export CLUSTER_ID=%q\n' "${CLUSTER_ID:-local-cluster}"
     ;;
   *)
     sed -n '2,13p' "$0" >&2; exit 2 ;;

@@ -162,8 +162,10 @@ public sealed class LoadDriver(ChaosApi api, World world, ChaosOptions options, 
             error = $"{operation} {exception.GetType().Name}";
         }
 
-        var elapsed = _clock.Elapsed - started;
-        var second = _seconds.GetOrAdd((int)started.TotalSeconds, _ => new SecondStats());
+        // Counted in the second the user got the answer: an error after a 10 s wait is an error then, not at the start.
+        var finished = _clock.Elapsed;
+        var elapsed = finished - started;
+        var second = _seconds.GetOrAdd((int)finished.TotalSeconds, _ => new SecondStats());
         Interlocked.Add(ref second.LatencyTicksSum, elapsed.Ticks);
         InterlockedMax(ref second.MaxLatencyTicks, elapsed.Ticks);
         if (error is null)

@@ -30,10 +30,12 @@ public interface ILiveSessionGrain : IGrainWithStringKey
 
     /// <summary>Creates the media channel and waits for the publisher. Idempotent while starting or live; a conflict once over.</summary>
     [Alias("start")]
+    [ResponseTimeout("00:00:30")]
     Task<SessionSnapshot> StartAsync();
 
     /// <summary>Stops the channel and produces the recording. Idempotent once ending; a conflict before the session started.</summary>
     [Alias("stop")]
+    [ResponseTimeout("00:00:30")]
     Task<SessionSnapshot> StopAsync();
 
     /// <summary>Media event: a publisher connected with a stream key. True accepts it; a wrong key or a second publisher is refused.</summary>

@@ -21,7 +21,8 @@ public sealed class ClusterResilienceOptions
 /// <summary>
 /// Membership and client settings that decide how fast the cluster notices a dead silo and how quickly the
 /// front end stops using it. Every value can be overridden under <c>Orleans:Membership</c> (silos; names of
-/// <see cref="ClusterMembershipOptions"/>) and <c>Orleans:Gateway</c> (API processes; <see cref="GatewayOptions"/>).
+/// <see cref="ClusterMembershipOptions"/>) and <c>Orleans:Gateway</c> / <c>Orleans:Messaging</c> (API processes; <see cref="GatewayOptions"/>,
+/// <see cref="ClientMessagingOptions"/>).
 /// </summary>
 public static class ClusterResilienceExtensions
 {
@@ -73,8 +74,21 @@ public static class ClusterResilienceExtensions
         });
     }
 
+    public const string MessagingSection = "Orleans:Messaging";
+
     public static void ConfigureGateways(this IClientBuilder client, IConfiguration configuration)
     {
+        client.Configure<ClientMessagingOptions>(options =>
+        {
+            // A request that was inside a silo when it was killed gets no answer and no error: the front end
+            // only learns of it when the response timeout fires (30 s upstream), long after the cluster has
+            // recovered. Front-end calls answer in milliseconds (slow media control calls carry their own
+            // [ResponseTimeout]), so 10 s still leaves two orders of magnitude for a loaded silo, and a
+            // safe-to-repeat call is then retried once within RetryBudget.
+            options.ResponseTimeout = TimeSpan.FromSeconds(10);
+            configuration.GetSection(MessagingSection).Bind(options);
+        });
+
         client.Configure<GatewayOptions>(options =>
         {
             // The client learns new and departed gateways (silos) from the membership table; at the default

@@ -71,5 +71,7 @@ public sealed class RetryIdempotentCallsFilter(IOptions<ClusterResilienceOptions
         exception is SiloUnavailableException
             or OrleansMessageRejectionException
             or Orleans.Runtime.Messaging.ConnectionFailedException
-            or GatewayTooBusyException;
+            or GatewayTooBusyException
+            // No answer in time: the request may have died with its silo. Safe calls may go again.
+            or TimeoutException;
 }
