@@ -26,6 +26,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
 
     /// <summary>The ingest URL and secret stream key (created on first use); only before the session ends.</summary>
     [Alias("get-ingest")]
+    [Idempotent]
     Task<SessionIngest> GetIngestAsync();
 
     /// <summary>Creates the media channel and waits for the publisher. Idempotent while starting or live; a conflict once over.</summary>
@@ -64,6 +65,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     /// <summary>Counts and the comments after a cursor (the newest ones without one), oldest first.</summary>
     [Alias("get-reactions")]
     [AlwaysInterleave]
+    [Idempotent]
     Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit);
 
     /// <summary>
