@@ -28,6 +28,8 @@ public sealed class SiloFailoverTests
         var options = new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
         {
             Role = "silo",
+            // Three silos join at once, each waiting for the others' votes; on a busy CI box that is slower than one.
+            ReadyTimeout = TimeSpan.FromMinutes(2),
             Settings = new Dictionary<string, string> { ["Media:Local:CallbackSecret"] = CallbackSecret },
         };
         var silos = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => HostProcess.StartAsync(options)));
