@@ -28,6 +28,7 @@ public interface IMenteeNotificationsGrain : IGrainWithStringKey
 {
     /// <summary>Oldest first, strictly after the cursor <paramref name="after"/> (a notification id).</summary>
     [Alias("list")]
+    [Idempotent]
     Task<Page<Notification>> ListAsync(string? after, int limit);
 }
 

@@ -9,7 +9,7 @@ public sealed record Interaction(
     [property: Id(0)] string UserId,
     [property: Id(1)] string? Kind,
     [property: Id(2)] string? Comment,
-    [property: Id(3)] string? IdempotencyKey);
+    [property: Id(3)] string? IdempotencyKey) : IIdempotentCommand;
 
 [GenerateSerializer, Immutable]
 [Alias("livestream.comment")]

@@ -36,14 +36,17 @@ public interface ILiveSessionGrain : IGrainWithStringKey
 
     /// <summary>The ingest URL and secret stream key (created on first use); only before the session ends.</summary>
     [Alias("get-ingest")]
+    [Idempotent]
     Task<SessionIngest> GetIngestAsync();
 
     /// <summary>Creates the media channel and waits for the publisher. Idempotent while starting or live; a conflict once over.</summary>
     [Alias("start")]
+    [ResponseTimeout("00:00:30")]
     Task<SessionSnapshot> StartAsync();
 
     /// <summary>Stops the channel and produces the recording. Idempotent once ending; a conflict before the session started.</summary>
     [Alias("stop")]
+    [ResponseTimeout("00:00:30")]
     Task<SessionSnapshot> StopAsync();
 
     /// <summary>Media event: a publisher connected with a stream key. True accepts it; a wrong key or a second publisher is refused.</summary>
@@ -81,6 +84,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     /// <summary>Counts and the comments after a cursor (the newest ones without one), oldest first.</summary>
     [Alias("get-reactions")]
     [AlwaysInterleave]
+    [Idempotent]
     Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit);
 
     /// <summary>

@@ -6,7 +6,7 @@ public sealed record ScheduleSessionCommand(
     [property: Id(0)] string CourseId,
     [property: Id(1)] string Title,
     [property: Id(2)] DateTimeOffset ScheduledStart,
-    [property: Id(3)] string? IdempotencyKey = null);
+    [property: Id(3)] string? IdempotencyKey = null) : IIdempotentCommand;
 
 /// <summary>What a session grain is given when it is created; the mentor grain has validated it.</summary>
 [GenerateSerializer, Immutable]

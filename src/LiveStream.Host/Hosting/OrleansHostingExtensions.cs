@@ -44,6 +44,7 @@ public static class OrleansHostingExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = cluster.ShutdownTimeout);
+        builder.AddClusterResilienceOptions();
 
         if (role.HostsGrains())
         {
@@ -55,9 +56,7 @@ public static class OrleansHostingExtensions
                     options.ServiceId = cluster.ServiceId;
                 });
                 ConfigureEndpoints(silo, cluster, builder.Configuration);
-
-                // Failure detection is tunable per deployment (and per test) without code; unset keys keep the defaults.
-                silo.Services.AddOptions<ClusterMembershipOptions>().Bind(builder.Configuration.GetSection("Orleans:Membership"));
+                silo.ConfigureMembership(builder.Configuration);
                 silo.UseAdoNetClustering(options =>
                 {
                     options.Invariant = Invariant;
@@ -92,6 +91,7 @@ public static class OrleansHostingExtensions
                     options.Invariant = Invariant;
                     options.ConnectionString = connectionString;
                 });
+                client.ConfigureGateways(builder.Configuration);
                 client.AddActivityPropagation();
                 client.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
                 client.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
