@@ -2,7 +2,7 @@ using System.Net;
 
 namespace LiveStream.Host.Tests;
 
-/// <summary>Helpers for the "nothing changed" half of the negative tests.</summary>
+/// <summary>Flows shared by the API tests: the "nothing changed" half of the negative tests, taking a session live.</summary>
 public static class ApiClientExtensions
 {
     /// <summary>GETs a resource that must exist and returns its JSON text, to compare before and after a refused request.</summary>
@@ -19,5 +19,28 @@ public static class ApiClientExtensions
     {
         using var response = await api.SendAsync(HttpMethod.Get, path, token: token);
         await ApiClient.AssertProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
+    /// <summary>
+    /// Schedules a session of <paramref name="mentorId"/>, starts it and takes it live through the ingest callback the
+    /// RTMP server calls (on a host whose media callback secret is <paramref name="callbackSecret"/>); no media flows.
+    /// </summary>
+    public static async Task<string> ScheduleLiveSessionAsync(this ApiClient api, string mentorId, string token, string callbackSecret)
+    {
+        var liveId = await api.ScheduleAsync(mentorId, "engines", token);
+        using (var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token))
+        {
+            Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        }
+
+        using var ingest = await api.SendAsync(HttpMethod.Get, $"/livestream/{liveId}/ingest", token: token);
+        var streamKey = (await ApiClient.JsonAsync(ingest)).GetProperty("streamKey").GetString()!;
+        // nginx reads the 3xx (a stream rename) itself, so the callback must not be followed as a redirect.
+        using var callbacks = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.Http.BaseAddress };
+        using var publish = await callbacks.PostAsync(
+            new Uri($"/internal/media/{callbackSecret}/publish", UriKind.Relative),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["call"] = "publish", ["name"] = streamKey, ["clientid"] = liveId }));
+        Assert.True((int)publish.StatusCode is >= 200 and < 400, $"publish callback answered {(int)publish.StatusCode}");
+        return liveId;
     }
 }

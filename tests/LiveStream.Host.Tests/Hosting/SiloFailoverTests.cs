@@ -49,7 +49,7 @@ public sealed class SiloFailoverTests
         var liveIds = new List<string>();
         for (var i = 0; i < 6; i++)
         {
-            liveIds.Add(await GoLiveAsync(api, mentorId, mentorToken));
+            liveIds.Add(await api.ScheduleLiveSessionAsync(mentorId, mentorToken, CallbackSecret));
         }
 
         // The silo to kill is one that hosts live sessions, so "its sessions serve again" is never vacuous.
@@ -133,23 +133,6 @@ public sealed class SiloFailoverTests
         Assert.True(acknowledged.Values.Sum() > 50, $"only {acknowledged.Values.Sum()} reactions were acknowledged: the load was not steady");
     }
 
-    private static async Task<string> GoLiveAsync(ApiClient api, string mentorId, string token)
-    {
-        var liveId = await api.ScheduleAsync(mentorId, "engines", token);
-        using (var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token))
-        {
-            Assert.Equal(HttpStatusCode.OK, start.StatusCode);
-        }
-
-        using var ingest = await api.SendAsync(HttpMethod.Get, $"/livestream/{liveId}/ingest", token: token);
-        var streamKey = (await ApiClient.JsonAsync(ingest)).GetProperty("streamKey").GetString()!;
-        using var callbacks = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.Http.BaseAddress };
-        using var publish = await callbacks.PostAsync(
-            new Uri($"/internal/media/{CallbackSecret}/publish", UriKind.Relative),
-            new FormUrlEncodedContent(new Dictionary<string, string> { ["call"] = "publish", ["name"] = streamKey, ["clientid"] = liveId }));
-        Assert.True((int)publish.StatusCode is >= 200 and < 400, $"publish callback answered {(int)publish.StatusCode}");
-        return liveId;
-    }
 
     /// <summary>liveId → port of the silo hosting it, asked of the cluster's management grain by a short-lived client.</summary>
     private static async Task<Dictionary<string, int>> LocateAsync(HostProcessOptions options, IReadOnlyList<string> liveIds)

@@ -69,19 +69,7 @@ public sealed class MetricsFixture : IAsyncLifetime
     {
         var mentorId = Ids.New("mentor");
         var token = await api.CreateMentorAsync(mentorId, "engines");
-        var liveId = await api.ScheduleAsync(mentorId, "engines", token);
-        using (var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token))
-        {
-            Assert.Equal(HttpStatusCode.OK, start.StatusCode);
-        }
-
-        using var ingest = await api.SendAsync(HttpMethod.Get, $"/livestream/{liveId}/ingest", token: token);
-        var streamKey = (await ApiClient.JsonAsync(ingest)).GetProperty("streamKey").GetString()!;
-        using var callbacks = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.Http.BaseAddress };
-        using var publish = await callbacks.PostAsync(
-            new Uri($"/internal/media/{CallbackSecret}/publish", UriKind.Relative),
-            new FormUrlEncodedContent(new Dictionary<string, string> { ["call"] = "publish", ["name"] = streamKey, ["clientid"] = "1" }));
-        Assert.True((int)publish.StatusCode is >= 200 and < 400, $"publish callback answered {(int)publish.StatusCode}");
+        var liveId = await api.ScheduleLiveSessionAsync(mentorId, token, CallbackSecret);
         return (mentorId, liveId, token);
     }
 }
