@@ -25,6 +25,15 @@ public sealed class MotoServer : IAsyncDisposable
     public const string AccessKey = "testing";
     public const string SecretKey = "testing";
 
+    /// <summary>The <c>Aws:*</c> settings that point a host's AWS clients at the emulator reached at <paramref name="serviceUrl"/>.</summary>
+    public static Dictionary<string, string> AwsSettings(Uri serviceUrl) => new()
+    {
+        ["Aws:Region"] = Region,
+        ["Aws:ServiceUrl"] = serviceUrl.ToString(),
+        ["Aws:AccessKey"] = AccessKey,
+        ["Aws:SecretKey"] = SecretKey,
+    };
+
     public static async Task<MotoServer> StartAsync()
     {
         var executable = FindExecutable()

@@ -13,13 +13,9 @@ internal static class MotoMedia
 {
     public const string Bucket = "livestream-recordings";
 
-    public static Dictionary<string, string> AwsSettings(Uri serviceUrl, string queueUrl) => new()
+    public static Dictionary<string, string> AwsSettings(Uri serviceUrl, string queueUrl) => new(MotoServer.AwsSettings(serviceUrl))
     {
         ["Media:Provider"] = "aws",
-        ["Aws:ServiceUrl"] = serviceUrl.ToString(),
-        ["Aws:Region"] = MotoServer.Region,
-        ["Aws:AccessKey"] = MotoServer.AccessKey,
-        ["Aws:SecretKey"] = MotoServer.SecretKey,
         ["Media:Aws:MediaLiveRoleArn"] = "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
         ["Media:Aws:HarvestRoleArn"] = "arn:aws:iam::123456789012:role/MediaPackageHarvestRole",
         ["Media:Aws:RecordingsBucket"] = Bucket,

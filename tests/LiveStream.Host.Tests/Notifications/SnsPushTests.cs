@@ -21,15 +21,11 @@ public sealed class SnsPushTests
         var fcm = await CreatePlatformApplicationAsync(moto, "GCM");
         await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
         {
-            Settings = new Dictionary<string, string>
+            Settings = new Dictionary<string, string>(MotoServer.AwsSettings(moto.ServiceUrl))
             {
                 ["Notifications:Push:Provider"] = "Sns",
                 ["Notifications:Push:Sns:ApnsApplicationArn"] = apns,
                 ["Notifications:Push:Sns:FcmApplicationArn"] = fcm,
-                ["Aws:Region"] = MotoServer.Region,
-                ["Aws:ServiceUrl"] = moto.ServiceUrl.ToString(),
-                ["Aws:AccessKey"] = MotoServer.AccessKey,
-                ["Aws:SecretKey"] = MotoServer.SecretKey,
             },
         });
         using var api = new ApiClient(host.CreateClient());
@@ -98,15 +94,11 @@ public sealed class SnsPushTests
         var fcm = await CreatePlatformApplicationAsync(moto, "GCM");
         await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
         {
-            Settings = new Dictionary<string, string>
+            Settings = new Dictionary<string, string>(MotoServer.AwsSettings(moto.ServiceUrl))
             {
                 ["Notifications:Push:Provider"] = "Sns",
                 ["Notifications:Push:Sns:ApnsApplicationArn"] = fcm,
                 ["Notifications:Push:Sns:FcmApplicationArn"] = fcm,
-                ["Aws:Region"] = MotoServer.Region,
-                ["Aws:ServiceUrl"] = moto.ServiceUrl.ToString(),
-                ["Aws:AccessKey"] = MotoServer.AccessKey,
-                ["Aws:SecretKey"] = MotoServer.SecretKey,
             },
         });
         using var api = new ApiClient(host.CreateClient());
