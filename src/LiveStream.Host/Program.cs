@@ -14,6 +14,11 @@ builder.AddLiveStreamObservability();
 builder.AddLiveStreamPostgres();
 builder.AddLiveStreamOrleans();
 builder.Services.AddLiveStreamMedia(builder.Configuration);
+if (builder.Configuration.GetRole().HostsGrains())
+{
+    builder.Services.AddLiveStreamMediaEvents(builder.Configuration);
+}
+
 builder.AddLiveStreamApi();
 
 var app = builder.Build();

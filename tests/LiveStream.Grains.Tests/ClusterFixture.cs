@@ -1,3 +1,4 @@
+using LiveStream.Abstractions.Sessions;
 using LiveStream.Testing;
 using Orleans.TestingHost;
 
@@ -51,4 +52,29 @@ public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 public static class Ids
 {
     public static string New(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+}
+
+/// <summary>The mentor's commands as the owner sends them (the grain checks the caller's mentor id).</summary>
+public static class OwnerCommands
+{
+    public static async Task<SessionSnapshot> StartAsync(this ILiveSessionGrain session) => await session.StartAsync(await OwnerAsync(session));
+
+    public static async Task<SessionSnapshot> StopAsync(this ILiveSessionGrain session) => await session.StopAsync(await OwnerAsync(session));
+
+    public static async Task<SessionSnapshot> CancelAsync(this ILiveSessionGrain session) => await session.CancelAsync(await OwnerAsync(session));
+
+    public static async Task<SessionIngest> GetIngestAsync(this ILiveSessionGrain session) => await session.GetIngestAsync(await OwnerAsync(session));
+
+    private static async Task<string> OwnerAsync(ILiveSessionGrain session) => (await session.GetAsync())?.MentorId ?? "nobody";
+}
+
+/// <summary>What nginx writes once a publisher's first segment is out: the probe turns the session live on it.</summary>
+public static class PublishedMedia
+{
+    public static void WriteFirstSegment(string liveId)
+    {
+        var directory = Path.Combine(TestSilo.MediaDirectory, "hls", liveId);
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "index.m3u8"), "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000,\n0.ts\n");
+    }
 }

@@ -40,6 +40,7 @@ public sealed class LiveSessionMediaEventTests(ClusterFixture fixture)
         var session = await ScheduleAsync();
         var ingest = await session.GetIngestAsync();
         await session.StartAsync();
+        PublishedMedia.WriteFirstSegment(session.GetPrimaryKeyString());
 
         // Act
         var first = await session.AuthorizePublishAsync(new PublishAttempt(ingest.StreamKey, "7"));
@@ -64,6 +65,7 @@ public sealed class LiveSessionMediaEventTests(ClusterFixture fixture)
         var session = await ScheduleAsync();
         var ingest = await session.GetIngestAsync();
         await session.StartAsync();
+        PublishedMedia.WriteFirstSegment(session.GetPrimaryKeyString());
         await session.AuthorizePublishAsync(new PublishAttempt(ingest.StreamKey, "1"));
         var live = await session.GetAsync();
 
@@ -86,6 +88,7 @@ public sealed class LiveSessionMediaEventTests(ClusterFixture fixture)
         var session = await ScheduleAsync();
         var ingest = await session.GetIngestAsync();
         await session.StartAsync();
+        PublishedMedia.WriteFirstSegment(session.GetPrimaryKeyString());
         var t0 = DateTimeOffset.UtcNow;
 
         // Act

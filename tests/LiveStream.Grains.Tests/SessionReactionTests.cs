@@ -20,6 +20,7 @@ public sealed class SessionReactionTests(ClusterFixture fixture)
         var session = fixture.Grains.GetGrain<ILiveSessionGrain>(scheduled.LiveId);
         await session.StartAsync();
         var ingest = await session.GetIngestAsync();
+        PublishedMedia.WriteFirstSegment(scheduled.LiveId);
         Assert.True(await session.AuthorizePublishAsync(new PublishAttempt(ingest.StreamKey, "connection-1")));
         Assert.Equal(SessionState.Live, (await session.GetAsync())!.State);
         return (mentorId, session);

@@ -21,6 +21,9 @@ namespace LiveStream.Grains.Tests;
 /// </summary>
 public static class TestSilo
 {
+    /// <summary>The local pipeline's media root in grain tests (the playback probe reads playlists here).</summary>
+    public static readonly string MediaDirectory = Path.Combine(Path.GetTempPath(), "livestream-grain-tests-media");
+
     public static void Configure(ISiloBuilder silo, string connectionString, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var settings = new Dictionary<string, string?>
@@ -30,6 +33,7 @@ public static class TestSilo
             // Tiny chunks, so a handful of followers already spans several queue messages.
             ["Notifications:FanOutChunkSize"] = "2",
             ["Notifications:PreStartLead"] = "00:10:00",
+            ["Media:Local:Directory"] = MediaDirectory,
             ["Streaming:Queue:QueueCount"] = "4",
             ["Streaming:Queue:PollInterval"] = "00:00:00.050",
             ["Streaming:Queue:VisibilityTimeout"] = "00:00:05",

@@ -29,25 +29,28 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [Idempotent]
     Task<SessionSnapshot> ScheduleAsync(SessionDefinition definition);
 
+    // The mentor's commands take the caller's mentor id: the grain checks ownership (Forbidden for another mentor,
+    // NotFound for no session) and answers with what the response needs, so no read precedes a command.
+
     /// <summary>Idempotent: cancelling a cancelled session succeeds; cancelling one that went live is a conflict.</summary>
     [Alias("cancel")]
     [Idempotent]
-    Task<SessionSnapshot> CancelAsync();
+    Task<SessionSnapshot> CancelAsync(string callerMentorId);
 
     /// <summary>The ingest URL and secret stream key (created on first use); only before the session ends.</summary>
     [Alias("get-ingest")]
     [Idempotent]
-    Task<SessionIngest> GetIngestAsync();
+    Task<SessionIngest> GetIngestAsync(string callerMentorId);
 
     /// <summary>Creates the media channel and waits for the publisher. Idempotent while starting or live; a conflict once over.</summary>
     [Alias("start")]
     [ResponseTimeout("00:00:30")]
-    Task<SessionSnapshot> StartAsync();
+    Task<SessionSnapshot> StartAsync(string callerMentorId);
 
     /// <summary>Stops the channel and produces the recording. Idempotent once ending; a conflict before the session started.</summary>
     [Alias("stop")]
     [ResponseTimeout("00:00:30")]
-    Task<SessionSnapshot> StopAsync();
+    Task<SessionSnapshot> StopAsync(string callerMentorId);
 
     /// <summary>Media event: a publisher connected with a stream key. True accepts it; a wrong key or a second publisher is refused.</summary>
     [Alias("authorize-publish")]

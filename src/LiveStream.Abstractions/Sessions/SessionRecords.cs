@@ -33,7 +33,8 @@ public sealed record SessionSnapshot(
     [property: Id(8)] DateTimeOffset? EndedAt,
     [property: Id(9)] string? PlaybackUrl,
     [property: Id(10)] string? RecordingUrl,
-    [property: Id(11)] string? FailureReason)
+    [property: Id(11)] string? FailureReason,
+    [property: Id(12)] string? RecordingFailure = null)
 {
     public SessionSummary ToSummary() => new(LiveId, CourseId, Title, State, ScheduledStart, CreatedAt);
 }

@@ -41,27 +41,41 @@ public static partial class LiveMediaApi
 
     private static async Task<Results<Ok<IngestResponse>, ProblemHttpResult>> GetIngestAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var (session, problem) = await OwnedSessionAsync(liveId, user, grains);
-        if (problem is not null)
+        if (Caller(user) is not { } mentorId)
         {
-            return problem;
+            return NotOwner();
         }
 
-        var ingest = await session!.GetIngestAsync();
+        var ingest = await grains.GetGrain<ILiveSessionGrain>(liveId).GetIngestAsync(mentorId);
         return TypedResults.Ok(new IngestResponse(ingest.Url, ingest.StreamKey));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StartAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StartAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains) =>
+        CommandAsync(user, grains, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StartAsync(mentorId));
+
+    private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StopAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains) =>
+        CommandAsync(user, grains, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StopAsync(mentorId));
+
+    /// <summary>
+    /// The one ownership idiom: the caller's mentor id goes into the grain command, which refuses another mentor
+    /// (403) or an unknown session (404); the mentor's profile is read alongside, not before.
+    /// </summary>
+    internal static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CommandAsync(
+        ClaimsPrincipal user, IGrainFactory grains, Func<IGrainFactory, string, Task<SessionSnapshot>> command)
     {
-        var (session, problem) = await OwnedSessionAsync(liveId, user, grains);
-        return problem ?? (Results<Ok<SessionDetailResponse>, ProblemHttpResult>)await DetailAsync(await session!.StartAsync(), grains);
+        if (Caller(user) is not { } mentorId)
+        {
+            return NotOwner();
+        }
+
+        var mentorTask = grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
+        var session = await command(grains, mentorId);
+        return TypedResults.Ok(SessionDetailResponse.From(session, await mentorTask));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StopAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
-    {
-        var (session, problem) = await OwnedSessionAsync(liveId, user, grains);
-        return problem ?? (Results<Ok<SessionDetailResponse>, ProblemHttpResult>)await DetailAsync(await session!.StopAsync(), grains);
-    }
+    private static string? Caller(ClaimsPrincipal user) => user.IsMentor() ? user.Id() : null;
+
+    private static ProblemHttpResult NotOwner() => Validation.Forbidden("Only the mentor who owns this session can do this.");
 
     private static Results<PhysicalFileHttpResult, NotFound> GetLiveFile(string liveId, string file, HttpContext context, IOptions<LocalMediaOptions> options)
     {
@@ -145,23 +159,6 @@ public static partial class LiveMediaApi
 
     private static bool SecretMatches(string given, string expected) =>
         expected.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected));
-
-    private static async Task<(ILiveSessionGrain? Session, ProblemHttpResult? Problem)> OwnedSessionAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
-    {
-        var session = grains.GetGrain<ILiveSessionGrain>(liveId);
-        var current = await session.GetAsync();
-        if (current is null)
-        {
-            return (null, Validation.NotFound("liveId", $"Session '{liveId}' does not exist."));
-        }
-
-        return user.IsMentor(current.MentorId)
-            ? (session, null)
-            : (null, Validation.Forbidden("Only the mentor who owns this session can do this."));
-    }
-
-    private static async Task<Ok<SessionDetailResponse>> DetailAsync(SessionSnapshot session, IGrainFactory grains) =>
-        TypedResults.Ok(SessionDetailResponse.From(session, await grains.GetGrain<IMentorGrain>(session.MentorId).GetAsync()));
 
     [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\.(?<ext>m3u8|ts)$", RegexOptions.CultureInvariant)]
     private static partial Regex LiveFileName();

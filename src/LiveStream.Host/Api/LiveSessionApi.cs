@@ -54,23 +54,8 @@ public static class LiveSessionApi
         return TypedResults.Created($"/mentor/{session.MentorId}/live/{session.LiveId}", SessionDetailResponse.From(session, view));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
-    {
-        var session = grains.GetGrain<ILiveSessionGrain>(liveId);
-        var current = await session.GetAsync();
-        if (current is null)
-        {
-            return Validation.NotFound("liveId", $"Session '{liveId}' does not exist.");
-        }
-
-        if (!user.IsMentor(current.MentorId))
-        {
-            return Validation.Forbidden("Only the mentor who owns this session can cancel it.");
-        }
-
-        var cancelled = await session.CancelAsync();
-        return TypedResults.Ok(SessionDetailResponse.From(cancelled, await grains.GetGrain<IMentorGrain>(cancelled.MentorId).GetAsync()));
-    }
+    private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains) =>
+        LiveMediaApi.CommandAsync(user, grains, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).CancelAsync(mentorId));
 
     private static async Task<Results<Ok<SessionListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
         string mentorId, string? after, int? limit, IGrainFactory grains)

@@ -55,7 +55,7 @@ public sealed class MediaLiveClient(AwsClientCore core)
             "RTMP_PUSH",
             [.. request.StreamNames.Select(s => new MediaLiveInputDestinationRequest(s))],
             request.InputSecurityGroupIds,
-            Guid.NewGuid().ToString("N"),
+            request.RequestId ?? Guid.NewGuid().ToString("N"),
             request.Tags);
         var answer = await core.SendJsonAsync(
             Service, "CreateInput", HttpMethod.Post, "/prod/inputs", body,
@@ -100,7 +100,7 @@ public sealed class MediaLiveClient(AwsClientCore core)
             [destination],
             request.EncoderSettings ?? MediaLiveEncoderPresets.MediaPackage720pLadder(MediaPackageDestinationId),
             request.RoleArn,
-            Guid.NewGuid().ToString("N"),
+            request.RequestId ?? Guid.NewGuid().ToString("N"),
             request.Tags);
         var answer = await core.SendJsonAsync(
             Service, "CreateChannel", HttpMethod.Post, "/prod/channels", body,
@@ -108,6 +108,18 @@ public sealed class MediaLiveClient(AwsClientCore core)
             cancellationToken).ConfigureAwait(false);
         return answer.Channel;
     }
+
+    /// <summary>Every input of the account (the first page: the request signer sends no query string, and LiveStream keeps one per live session).</summary>
+    public async Task<IReadOnlyList<MediaLiveInput>> ListInputsAsync(CancellationToken cancellationToken) =>
+        (await core.SendJsonAsync(
+            Service, "ListInputs", HttpMethod.Get, "/prod/inputs",
+            AwsJsonContext.Default.MediaLiveListInputsAnswer, cancellationToken).ConfigureAwait(false)).Inputs ?? [];
+
+    /// <summary>Every channel of the account (the first page: the request signer sends no query string, and LiveStream keeps one per live session).</summary>
+    public async Task<IReadOnlyList<MediaLiveChannel>> ListChannelsAsync(CancellationToken cancellationToken) =>
+        (await core.SendJsonAsync(
+            Service, "ListChannels", HttpMethod.Get, "/prod/channels",
+            AwsJsonContext.Default.MediaLiveListChannelsAnswer, cancellationToken).ConfigureAwait(false)).Channels ?? [];
 
     public Task<MediaLiveChannel> DescribeChannelAsync(string channelId, CancellationToken cancellationToken) =>
         ChannelCallAsync("DescribeChannel", HttpMethod.Get, channelId, suffix: string.Empty, cancellationToken);

@@ -49,6 +49,9 @@ public sealed record MediaLiveInputWhitelistRule(string Cidr);
 public sealed record CreateRtmpPushInputRequest(string Name, IReadOnlyList<string> StreamNames, IReadOnlyList<string> InputSecurityGroupIds)
 {
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    /// <summary>MediaLive's idempotency token; a deterministic one makes a retried creation return the same input.</summary>
+    public string? RequestId { get; init; }
 }
 
 public sealed record MediaLiveInput(
@@ -75,6 +78,9 @@ public sealed record CreateMediaLiveChannelRequest(string Name, string InputId, 
     public MediaLiveEncoderSettings? EncoderSettings { get; init; }
 
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    /// <summary>MediaLive's idempotency token; a deterministic one makes a retried creation return the same channel.</summary>
+    public string? RequestId { get; init; }
 }
 
 public sealed record MediaLiveChannel(
@@ -134,3 +140,7 @@ internal sealed record MediaLiveCreateChannelBody(
     IReadOnlyDictionary<string, string>? Tags);
 
 internal sealed record MediaLiveCreateChannelAnswer(MediaLiveChannel Channel);
+
+internal sealed record MediaLiveListInputsAnswer(IReadOnlyList<MediaLiveInput>? Inputs, string? NextToken);
+
+internal sealed record MediaLiveListChannelsAnswer(IReadOnlyList<MediaLiveChannel>? Channels, string? NextToken);

@@ -55,6 +55,12 @@ public sealed class MediaPackageClient(AwsClientCore core)
             cancellationToken);
     }
 
+    /// <summary>The account's origin endpoints (first page; the signer sends no query string). Ids are ours, so a retried creation is found here.</summary>
+    public async Task<IReadOnlyList<MediaPackageOriginEndpoint>> ListOriginEndpointsAsync(CancellationToken cancellationToken) =>
+        (await core.SendJsonAsync(
+            Service, "ListOriginEndpoints", HttpMethod.Get, "/origin_endpoints",
+            AwsJsonContext.Default.MediaPackageListOriginEndpointsAnswer, cancellationToken).ConfigureAwait(false)).OriginEndpoints ?? [];
+
     public Task DeleteOriginEndpointAsync(string originEndpointId, CancellationToken cancellationToken) =>
         core.SendJsonAsync(
             Service, "DeleteOriginEndpoint", HttpMethod.Delete,

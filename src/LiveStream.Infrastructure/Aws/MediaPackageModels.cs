@@ -90,6 +90,8 @@ public sealed record MediaPackageHarvestJob(
     DateTimeOffset? CreatedAt,
     MediaPackageS3Destination? S3Destination);
 
+internal sealed record MediaPackageListOriginEndpointsAnswer(IReadOnlyList<MediaPackageOriginEndpoint>? OriginEndpoints, string? NextToken);
+
 internal sealed record MediaPackageCreateChannelBody(string Id, string? Description, IReadOnlyDictionary<string, string>? Tags);
 
 internal sealed record MediaPackageCreateOriginEndpointBody(

@@ -14,6 +14,7 @@ namespace LiveStream.Infrastructure.Media;
 public sealed partial class AwsMediaProvider(
     MediaLiveClient mediaLive,
     MediaPackageClient mediaPackage,
+    IHttpClientFactory httpClients,
     IOptions<AwsMediaOptions> options,
     TimeProvider clock,
     ILogger<AwsMediaProvider> logger) : IMediaProvider
@@ -96,48 +97,123 @@ public sealed partial class AwsMediaProvider(
 
     private static string Secret(string streamKey) => streamKey[(streamKey.IndexOf('.', StringComparison.Ordinal) + 1)..];
 
-    public async Task<MediaChannel> StartChannelAsync(string liveId, string streamKey, MediaChannel? existing, CancellationToken cancellationToken)
+    public async Task<MediaChannel> StartChannelAsync(
+        string liveId, string streamKey, MediaChannel? existing, Func<MediaChannel, Task> checkpoint, CancellationToken cancellationToken)
     {
-        if (existing is not null)
+        // Each id is handed to the checkpoint (saved by the session) before the next call that depends on it; what a
+        // crash hides between a creation and its checkpoint is found again by name, or left to the sweeper.
+        var resources = new Dictionary<string, string>(existing?.Resources ?? new Dictionary<string, string>());
+        var playbackUrl = existing?.PlaybackUrl ?? string.Empty;
+        var tags = new Dictionary<string, string> { [TagKey] = liveId };
+        Task SaveAsync() => checkpoint(new MediaChannel(ProviderName, liveId, playbackUrl, new Dictionary<string, string>(resources)));
+
+        if (!resources.ContainsKey(SecurityGroupKey))
         {
-            return existing;
+            resources[SecurityGroupKey] = (await mediaLive.CreateInputSecurityGroupAsync(Options.AllowedCidrs, tags, cancellationToken)).Id;
+            await SaveAsync();
         }
 
-        var tags = new Dictionary<string, string> { ["livestream:liveId"] = liveId };
-        var resources = new Dictionary<string, string>();
-        var group = await mediaLive.CreateInputSecurityGroupAsync(Options.AllowedCidrs, tags, cancellationToken);
-        resources[SecurityGroupKey] = group.Id;
-
-        // The secret part of the stream name is the session's key, as with the local pipeline.
-        var input = await mediaLive.CreateRtmpPushInputAsync(
-            new CreateRtmpPushInputRequest($"livestream-{liveId}", [$"live/{Secret(streamKey)}"], [group.Id]) { Tags = tags }, cancellationToken);
-        resources[InputKey] = input.Id;
-        resources[IngestUrlKey] = IngestBase(input, streamKey);
+        if (!resources.ContainsKey(InputKey))
+        {
+            // The secret part of the stream name is the session's key, as with the local pipeline.
+            var input = (await mediaLive.ListInputsAsync(cancellationToken)).FirstOrDefault(i => i.Name == ChannelName(liveId) && IsAlive(i.State))
+                ?? await mediaLive.CreateRtmpPushInputAsync(
+                    new CreateRtmpPushInputRequest(ChannelName(liveId), [$"live/{Secret(streamKey)}"], [resources[SecurityGroupKey]])
+                    {
+                        Tags = tags,
+                        RequestId = RequestToken(liveId, resources[SecurityGroupKey], "input"),
+                    },
+                    cancellationToken);
+            resources[InputKey] = input.Id;
+            resources[IngestUrlKey] = IngestBase(input, streamKey);
+            await SaveAsync();
+        }
 
         // MediaPackage ids are ours to choose; deterministic ones make a retried start find what exists.
-        var packageChannelId = $"livestream-{liveId}";
-        await mediaPackage.CreateChannelAsync(packageChannelId, $"LiveStream session {liveId}", tags, cancellationToken);
-        resources[PackageChannelKey] = packageChannelId;
-        var endpoint = await mediaPackage.CreateOriginEndpointAsync(
-            new CreateOriginEndpointRequest($"livestream-{liveId}-hls", packageChannelId)
-            {
-                StartoverWindowSeconds = (int)Options.StartoverWindow.TotalSeconds,
-                SegmentDurationSeconds = 2,
-                PlaylistWindowSeconds = 12,
-                Tags = tags,
-            },
-            cancellationToken);
-        resources[EndpointKey] = endpoint.Id;
+        var packageChannelId = ChannelName(liveId);
+        if (!resources.ContainsKey(PackageChannelKey))
+        {
+            await IgnoreConflictAsync(() => mediaPackage.CreateChannelAsync(packageChannelId, $"LiveStream session {liveId}", tags, cancellationToken));
+            resources[PackageChannelKey] = packageChannelId;
+            await SaveAsync();
+        }
 
-        var channel = await mediaLive.CreateChannelAsync(
-            new CreateMediaLiveChannelRequest(ChannelName(liveId), input.Id, packageChannelId, Options.MediaLiveRoleArn) { Tags = tags }, cancellationToken);
-        resources[ChannelKey] = channel.Id;
-        await mediaLive.StartChannelAsync(channel.Id, cancellationToken);
-        resources[StartedKey] = clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
-        LogCreated(liveId, channel.Id, packageChannelId);
+        if (!resources.ContainsKey(EndpointKey))
+        {
+            var endpointId = $"{packageChannelId}-hls";
+            var endpoint = (await mediaPackage.ListOriginEndpointsAsync(cancellationToken)).FirstOrDefault(e => e.Id == endpointId)
+                ?? await mediaPackage.CreateOriginEndpointAsync(
+                    new CreateOriginEndpointRequest(endpointId, packageChannelId)
+                    {
+                        StartoverWindowSeconds = (int)Options.StartoverWindow.TotalSeconds,
+                        SegmentDurationSeconds = 2,
+                        PlaylistWindowSeconds = 12,
+                        Tags = tags,
+                    },
+                    cancellationToken);
+            resources[EndpointKey] = endpoint.Id;
+            playbackUrl = PlaybackUrl(endpoint);
+            await SaveAsync();
+        }
 
-        return new MediaChannel(ProviderName, liveId, PlaybackUrl(endpoint), resources);
+        if (!resources.ContainsKey(ChannelKey))
+        {
+            var channel = (await mediaLive.ListChannelsAsync(cancellationToken)).FirstOrDefault(c => c.Name == ChannelName(liveId) && IsAlive(c.State))
+                ?? await mediaLive.CreateChannelAsync(
+                    new CreateMediaLiveChannelRequest(ChannelName(liveId), resources[InputKey], packageChannelId, Options.MediaLiveRoleArn)
+                    {
+                        Tags = tags,
+                        RequestId = RequestToken(liveId, resources[InputKey], "channel"),
+                    },
+                    cancellationToken);
+            resources[ChannelKey] = channel.Id;
+            await SaveAsync();
+        }
+
+        if (!resources.ContainsKey(StartedKey))
+        {
+            // Starting a channel that already starts or runs is a conflict, which means the same thing here.
+            await IgnoreConflictAsync(() => mediaLive.StartChannelAsync(resources[ChannelKey], cancellationToken));
+            resources[StartedKey] = clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+            LogCreated(liveId, resources[ChannelKey], packageChannelId);
+        }
+
+        return new MediaChannel(ProviderName, liveId, playbackUrl, resources);
     }
+
+    public async Task<bool> IsPlayableAsync(MediaChannel channel, CancellationToken cancellationToken)
+    {
+        // What a player opening the session gets: the playback URL's playlist, with at least one segment.
+        try
+        {
+            var http = httpClients.CreateClient(PlaybackProbeClient);
+            var url = new Uri(channel.PlaybackUrl);
+            var playlist = await http.GetStringAsync(url, cancellationToken);
+
+            // MediaPackage answers with a master playlist; its first variant must list a segment.
+            if (HlsPlaylist.FirstVariant(playlist) is { } variant)
+            {
+                playlist = await http.GetStringAsync(new Uri(url, variant), cancellationToken);
+            }
+
+            return HlsPlaylist.ListsSegment(playlist);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException or UriFormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The tag every resource of a session carries; the sweeper finds strays by it.</summary>
+    public const string TagKey = "livestream:liveId";
+
+    public const string PlaybackProbeClient = "aws-playback-probe";
+
+    private static bool IsAlive(string? state) => state is not (MediaLiveChannelStates.Deleting or MediaLiveChannelStates.Deleted or "DELETING" or "DELETED");
+
+    /// <summary>MediaLive's idempotency token for one creation: the same session and parent resource give the same token.</summary>
+    private static string RequestToken(string liveId, string parentId, string kind) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{liveId}/{parentId}/{kind}")))[..32].ToLowerInvariant();
 
     public async Task<MediaRecordingRequest> StopChannelAsync(MediaChannel channel, CancellationToken cancellationToken)
     {
@@ -215,6 +291,18 @@ public sealed partial class AwsMediaProvider(
         // Viewers go through CloudFront: same path as the origin endpoint, CloudFront's host.
         var origin = new Uri(endpoint.Url ?? throw new InvalidOperationException("MediaPackage returned an endpoint without a URL."));
         return string.IsNullOrWhiteSpace(Options.LivePlaybackBaseUrl) ? origin.ToString() : $"{Options.LivePlaybackBaseUrl.TrimEnd('/')}{origin.PathAndQuery}";
+    }
+
+    private static async Task IgnoreConflictAsync(Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (AwsServiceException exception) when (exception.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.UnprocessableEntity)
+        {
+            // Exists already (a retried creation) or already in the wanted state.
+        }
     }
 
     private static async Task IgnoreMissingAsync(Func<Task> call)

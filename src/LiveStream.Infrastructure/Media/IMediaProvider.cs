@@ -21,8 +21,16 @@ public interface IMediaProvider
     /// <summary>Where the mentor's encoder publishes for a session whose secret stream key is <paramref name="streamKey"/>.</summary>
     Task<MediaIngest> GetIngestAsync(string liveId, string streamKey, MediaChannel? channel, CancellationToken cancellationToken);
 
-    /// <summary>Creates (or finds) the session's channel and makes it ready to receive the publisher.</summary>
-    Task<MediaChannel> StartChannelAsync(string liveId, string streamKey, MediaChannel? existing, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates the session's channel, or completes the part of it <paramref name="existing"/> names, and makes it
+    /// ready to receive the publisher. <paramref name="checkpoint"/> is awaited after each resource is created and
+    /// before the next call that depends on it, so the caller can save every id: a retry after a failure or a crash at
+    /// any step finds what exists (by saved id or deterministic name) instead of creating a second one.
+    /// </summary>
+    Task<MediaChannel> StartChannelAsync(string liveId, string streamKey, MediaChannel? existing, Func<MediaChannel, Task> checkpoint, CancellationToken cancellationToken);
+
+    /// <summary>True once the channel's playback URL answers with a playlist listing at least one segment.</summary>
+    Task<bool> IsPlayableAsync(MediaChannel channel, CancellationToken cancellationToken);
 
     /// <summary>Stops the input (drops a connected publisher) and requests the recording.</summary>
     Task<MediaRecordingRequest> StopChannelAsync(MediaChannel channel, CancellationToken cancellationToken);

@@ -29,7 +29,7 @@ public sealed partial class LocalMediaProvider(
     public Task<MediaIngest> GetIngestAsync(string liveId, string streamKey, MediaChannel? channel, CancellationToken cancellationToken) =>
         Task.FromResult(new MediaIngest(Options.IngestUrl, streamKey));
 
-    public Task<MediaChannel> StartChannelAsync(string liveId, string streamKey, MediaChannel? existing, CancellationToken cancellationToken)
+    public Task<MediaChannel> StartChannelAsync(string liveId, string streamKey, MediaChannel? existing, Func<MediaChannel, Task> checkpoint, CancellationToken cancellationToken)
     {
         if (existing is not null)
         {
@@ -39,6 +39,21 @@ public sealed partial class LocalMediaProvider(
         Directory.CreateDirectory(Path.GetDirectoryName(MediaPaths.Recording(Root, liveId))!);
         var playbackUrl = Options.PublicBaseUrl.TrimEnd('/') + MediaPaths.PlaybackPath(liveId);
         return Task.FromResult(new MediaChannel(ProviderName, liveId, playbackUrl, new Dictionary<string, string>()));
+    }
+
+    public async Task<bool> IsPlayableAsync(MediaChannel channel, CancellationToken cancellationToken)
+    {
+        // The file the API serves at the playback URL; nginx lists a segment only once it is written.
+        var playlist = Path.Combine(MediaPaths.HlsDirectory(Root, channel.LiveId), MediaPaths.PlaylistName);
+        try
+        {
+            return File.Exists(playlist) && HlsPlaylist.ListsSegment(await File.ReadAllTextAsync(playlist, cancellationToken));
+        }
+        catch (IOException)
+        {
+            // Being rewritten by nginx; the next probe reads it.
+            return false;
+        }
     }
 
     public async Task<MediaRecordingRequest> StopChannelAsync(MediaChannel channel, CancellationToken cancellationToken)
@@ -125,9 +140,19 @@ public sealed partial class LocalMediaProvider(
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start ffmpeg.");
-        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        _ = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The stop's time is up: no ffmpeg outlives it (the stop is retried later).
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
         if (process.ExitCode != 0)
         {
             LogRemuxFailed(raw, process.ExitCode, await errors);

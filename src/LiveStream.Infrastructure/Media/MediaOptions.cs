@@ -20,6 +20,15 @@ public sealed class MediaOptions
     /// <summary>A pre-warmed channel that nobody starts is released this long after the scheduled start.</summary>
     public TimeSpan NoShowTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>An ended session whose recording is not ready this long after the stop ends without one (the reason is shown).</summary>
+    public TimeSpan RecordingTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>A media call that failed (AWS briefly unreachable, a stop racing a start) is retried after this long.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A stop (local: the recording's remux) is abandoned and retried after this long, so it never hangs the session.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     public static IEnumerable<string> Validate(MediaOptions options)
     {
         if (options.NoInputTimeout <= TimeSpan.Zero)
@@ -40,6 +49,11 @@ public sealed class MediaOptions
         if (options.NoShowTimeout <= TimeSpan.Zero)
         {
             yield return "Media:NoShowTimeout must be positive.";
+        }
+
+        if (options.RecordingTimeout <= TimeSpan.Zero || options.RetryDelay <= TimeSpan.Zero || options.StopTimeout <= TimeSpan.Zero)
+        {
+            yield return "Media:RecordingTimeout, RetryDelay and StopTimeout must be positive.";
         }
     }
 }

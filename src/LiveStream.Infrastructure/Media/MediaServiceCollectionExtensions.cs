@@ -11,7 +11,7 @@ public static class MediaServiceCollectionExtensions
     public static IServiceCollection AddLiveStreamMedia(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection(MediaOptions.Section))
-            .Validate(options => !MediaOptions.Validate(options).Any(), "Media:NoInputTimeout, ReconnectGrace, MaxDuration and NoShowTimeout must be positive.")
+            .Validate(options => !MediaOptions.Validate(options).Any(), "Media:NoInputTimeout, ReconnectGrace, MaxDuration, NoShowTimeout, RecordingTimeout, RetryDelay and StopTimeout must be positive.")
             .Validate(options => IsProvider(options.Provider, LocalMediaProvider.ProviderName) || IsProvider(options.Provider, AwsMediaProvider.ProviderName), "Media:Provider must be 'local' or 'aws'.")
             .ValidateOnStart();
         services.AddOptions<LocalMediaOptions>().Bind(configuration.GetSection(LocalMediaOptions.Section))
@@ -38,8 +38,22 @@ public static class MediaServiceCollectionExtensions
                 .Validate(options => !options.UseInputAlerts || options.InputAlertTypes.Length > 0, "Media:Aws:InputAlertTypes must name at least one alert type while UseInputAlerts is on.")
                 .ValidateOnStart();
             services.AddSingleton<AwsMediaProvider>();
+            services.AddHttpClient(AwsMediaProvider.PlaybackProbeClient, client => client.Timeout = TimeSpan.FromSeconds(3));
+        }
+        return services;
+    }
+
+    /// <summary>
+    /// The media events queue listener (AWS: S3 recordings and MediaLive alerts). Only processes that host grains
+    /// register it: the API role's task role may not receive from the queue, and events are grain calls anyway.
+    /// </summary>
+    public static IServiceCollection AddLiveStreamMediaEvents(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (IsProvider(configuration[$"{MediaOptions.Section}:Provider"], AwsMediaProvider.ProviderName))
+        {
             services.AddHostedService<RecordingEventListener>();
         }
+
         return services;
     }
 

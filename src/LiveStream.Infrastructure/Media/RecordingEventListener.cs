@@ -50,8 +50,7 @@ public sealed partial class RecordingEventListener(
                     new ReceiveMessageRequest { QueueUrl = options.Value.RecordingEventsQueueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 5 }, stoppingToken);
                 foreach (var message in batch.Messages ?? [])
                 {
-                    await HandleAsync(message.Body, stoppingToken);
-                    await sqs.DeleteMessageAsync(options.Value.RecordingEventsQueueUrl, message.ReceiptHandle, stoppingToken);
+                    await HandleOneAsync(sqs, message, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -64,6 +63,23 @@ public sealed partial class RecordingEventListener(
                 LogReceiveFailed(exception);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// One message on its own: a bad or failing one stays on the queue (redelivered, then dead-lettered) while the
+    /// rest of the batch is still handled and deleted.
+    /// </summary>
+    private async Task HandleOneAsync(AmazonSQSClient sqs, Message message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await HandleAsync(message.Body, cancellationToken);
+            await sqs.DeleteMessageAsync(options.Value.RecordingEventsQueueUrl, message.ReceiptHandle, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogMessageFailed(exception, message.MessageId);
         }
     }
 
@@ -176,6 +192,9 @@ public sealed partial class RecordingEventListener(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving S3 recording events failed; retrying")]
     private partial void LogReceiveFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Media event message {MessageId} failed; it stays on the queue for redelivery")]
+    private partial void LogMessageFailed(Exception exception, string messageId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Recording of session {LiveId} is ready at {Key}")]
     private partial void LogRecordingReady(string liveId, string key);
