@@ -19,7 +19,7 @@ public sealed class LiveSessionState
 {
     /// <summary>The session, its media side, its deadlines and its outbox of media effects (see <see cref="SessionMachine"/>).</summary>
     [Id(5)]
-    public LifecycleState Lifecycle { get; set; } = LifecycleState.Empty;
+    public LifecycleState Lifecycle { get; set; } = new();
 
     public SessionSnapshot? Session => Lifecycle.Session;
 
@@ -353,7 +353,7 @@ public sealed class LiveSessionGrain(
     private DateTimeOffset? WakeUp(LifecycleState lifecycle)
     {
         var next = lifecycle.NextWakeUp();
-        if (!lifecycle.Outbox.IsEmpty && lifecycle.RetryAt is null)
+        if (lifecycle.Outbox.Count > 0 && lifecycle.RetryAt is null)
         {
             var backstop = (state.State.WakeUpAt ?? clock.GetUtcNow() + mediaOptions.Value.RetryDelay);
             next = next is null || backstop < next ? backstop : next;

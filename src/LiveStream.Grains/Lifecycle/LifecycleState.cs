@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using LiveStream.Abstractions.Sessions;
 using LiveStream.Infrastructure.Media;
 
@@ -13,8 +12,6 @@ namespace LiveStream.Grains.Lifecycle;
 [Alias("livestream.lifecycle-state")]
 public sealed record LifecycleState
 {
-    public static readonly LifecycleState Empty = new();
-
     [Id(0)] public SessionSnapshot? Session { get; init; }
 
     /// <summary>"&lt;liveId&gt;.&lt;secret&gt;", issued on first use.</summary>
@@ -33,28 +30,31 @@ public sealed record LifecycleState
     [Id(5)] public string? PublisherId { get; init; }
 
     /// <summary>The latest signal per input alarm of a cloud encoder, so stale and duplicated ones fold in.</summary>
-    [Id(6)] public ImmutableDictionary<string, MediaInputSignal> InputAlarms { get; init; } = ImmutableDictionary<string, MediaInputSignal>.Empty;
+    [Id(6)] public IReadOnlyDictionary<string, MediaInputSignal> InputAlarms { get; init; } = new Dictionary<string, MediaInputSignal>(StringComparer.Ordinal);
 
     [Id(7)] public LifecycleDeadlines Deadlines { get; init; } = new();
 
     /// <summary>A recording reported while the session was still ending; applied once it has ended.</summary>
     [Id(8)] public string? EarlyRecordingUrl { get; init; }
 
-    /// <summary>Effects decided but not yet done; carried out after each commit and retried from the reminder.</summary>
-    [Id(9)] public ImmutableList<LifecycleEffect> Outbox { get; init; } = [];
+    /// <summary>
+    /// Effects decided but not yet done; carried out after each commit and retried from the reminder. Always an array:
+    /// the storage serializer records the runtime type, and a compiler-made collection type could not be read back.
+    /// </summary>
+    [Id(9)] public IReadOnlyList<LifecycleEffect> Outbox { get; init; } = Array.Empty<LifecycleEffect>();
 
     /// <summary>When the outbox is retried after an effect failed.</summary>
     [Id(10)] public DateTimeOffset? RetryAt { get; init; }
 
     /// <summary>The encoder has seen input and no input alarm is raised now.</summary>
-    public bool EncoderHasInput => !InputAlarms.IsEmpty && InputAlarms.Values.All(alarm => !alarm.InputLost);
+    public bool EncoderHasInput => InputAlarms.Count > 0 && InputAlarms.Values.All(alarm => !alarm.InputLost);
 
     public SessionState? State => Session?.State;
 
     /// <summary>The earliest moment the grain must wake up: a deadline, or the retry of a pending effect.</summary>
     public DateTimeOffset? NextWakeUp()
     {
-        var retry = Outbox.IsEmpty ? null : RetryAt;
+        var retry = Outbox.Count == 0 ? null : RetryAt;
         return new[] { Deadlines.Earliest, retry }.Where(at => at is not null).Min();
     }
 }

@@ -164,7 +164,7 @@ public static class SessionMachine
         }
 
         var hadInput = state.EncoderHasInput;
-        var next = state with { InputAlarms = state.InputAlarms.SetItem(signal.Alarm, signal) };
+        var next = state with { InputAlarms = new Dictionary<string, MediaInputSignal>(state.InputAlarms, StringComparer.Ordinal) { [signal.Alarm] = signal } };
         if (next.EncoderHasInput && (!hadInput || next.PublisherId is null) && next.State != SessionState.Scheduled)
         {
             var arrived = PublisherArrived_(next, EncoderPublisher, options);
@@ -257,7 +257,7 @@ public static class SessionMachine
         var next = Done(state, LifecycleEffect.DeleteChannel) with { ChannelDeleted = true };
         return Same(next.State == SessionState.Scheduled
             // A released pre-warmed channel: a later start creates a fresh one.
-            ? next with { Channel = null, ChannelReady = false, ChannelDeleted = false, InputAlarms = next.InputAlarms.Clear() }
+            ? next with { Channel = null, ChannelReady = false, ChannelDeleted = false, InputAlarms = new Dictionary<string, MediaInputSignal>(StringComparer.Ordinal) }
             : next);
     }
 
@@ -302,10 +302,10 @@ public static class SessionMachine
     }
 
     private static LifecycleState Do(LifecycleState state, LifecycleEffect effect) =>
-        state.Outbox.Contains(effect) ? state : state with { Outbox = state.Outbox.Add(effect) };
+        state.Outbox.Contains(effect) ? state : state with { Outbox = state.Outbox.Append(effect).ToArray() };
 
     private static LifecycleState Done(LifecycleState state, LifecycleEffect effect) =>
-        state.Outbox.Contains(effect) ? state with { Outbox = state.Outbox.Remove(effect) } : state;
+        state.Outbox.Contains(effect) ? state with { Outbox = state.Outbox.Where(pending => pending != effect).ToArray() } : state;
 
     private static Decision Same(LifecycleState state) => new(state, []);
 
