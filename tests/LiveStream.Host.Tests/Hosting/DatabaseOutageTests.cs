@@ -14,13 +14,16 @@ public sealed class DatabaseOutageTests
 {
     private static readonly TimeSpan FailFast = TimeSpan.FromSeconds(2);
 
+    // A process start takes seconds on a quiet box and over a minute on a shared, saturated one.
+    private static readonly TimeSpan SlowBoxStart = TimeSpan.FromMinutes(3);
+
     [Fact]
     public async Task A_stopped_database_answers_503_with_Retry_After_within_2_s_and_the_same_process_recovers_when_it_returns()
     {
         // Arrange
         await using var server = await PostgresServer.StartAsync();
         var database = await server.CreateDatabaseAsync();
-        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database, HostProcess.NewSigningKey()));
+        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database, HostProcess.NewSigningKey()) { ReadyTimeout = SlowBoxStart });
         using var api = new ApiClient(host.CreateClient());
         var mentorId = Ids.New("mentor");
         var menteeId = Ids.New("mentee");
@@ -70,6 +73,7 @@ public sealed class DatabaseOutageTests
         await using var host = await HostProcess.StartAsync(new HostProcessOptions(database, HostProcess.NewSigningKey())
         {
             Settings = new Dictionary<string, string> { ["ConnectionStrings:PostgresRead"] = replicaDatabase },
+            ReadyTimeout = SlowBoxStart,
         });
         using var api = new ApiClient(host.CreateClient());
         var mentorId = Ids.New("mentor");
