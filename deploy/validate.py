@@ -636,10 +636,54 @@ def check_inline_code(stacks: list[Stack]) -> list[str]:
     return errors
 
 
+# A Multi-AZ RDS failover takes 60-120 s; a task must stay in service through the whole of it (issue 13).
+DATABASE_FAILOVER_SECONDS = 60
+# The slowest /health/ready can be while PostgreSQL hangs: its probe gives up after 2 s, the cluster check after
+# 3 s, and they run side by side (src/LiveStream.Host/Api/HealthApi.cs).
+READINESS_WORST_SECONDS = 3
+
+
+def check_database_failover(stacks: list[Stack]) -> list[str]:
+    """No api task is taken out of the target group or replaced by ECS while the database fails over.
+
+    The ALB replaces nothing by itself, but an ECS service behind it replaces tasks the target group marks
+    unhealthy, and the container health check replaces tasks whose command fails. So: the container check must
+    probe liveness (never the database), so its interval does not matter here; readiness must not fail on the
+    database (it reports it Degraded = 200) and must answer within the ALB's timeout even when the database hangs;
+    and, as a second line, the ALB must not mark a task unhealthy sooner than a database failover lasts even if
+    readiness did fail on every probe.
+    """
+    errors = []
+    service = next(s for s in stacks if s.name == "service")
+    tg = service.props("ApiTargetGroup")
+    if tg.get("HealthCheckPath") != "/health/ready":
+        errors.append("service:ApiTargetGroup: the ALB must check /health/ready")
+    timeout = int(tg.get("HealthCheckTimeoutSeconds", 5))
+    if timeout <= READINESS_WORST_SECONDS:
+        errors.append(f"service:ApiTargetGroup: HealthCheckTimeoutSeconds {timeout} must exceed readiness's worst case "
+                      f"({READINESS_WORST_SECONDS} s while PostgreSQL hangs), or a hung database fails every check")
+    to_unhealthy = int(tg.get("HealthCheckIntervalSeconds", 30)) * int(tg.get("UnhealthyThresholdCount", 2))
+    if to_unhealthy < DATABASE_FAILOVER_SECONDS:
+        errors.append(f"service:ApiTargetGroup: Interval x UnhealthyThresholdCount = {to_unhealthy} s; it must be at least "
+                      f"the {DATABASE_FAILOVER_SECONDS} s of a database failover")
+    source = REPO / "src" / "LiveStream.Host"
+    commands = (source / "Hosting" / "Commands.cs").read_text()
+    health = (source / "Api" / "HealthApi.cs").read_text()
+    if "/health/live" not in commands:
+        errors.append("Commands.cs: the container health check must probe /health/live (liveness, no database)")
+    if not re.search(r'MapHealthChecks\("/live", new HealthCheckOptions \{ Predicate = _ => false', health):
+        errors.append("HealthApi.cs: /health/live must run no checks (so never the database)")
+    postgres = health[health.find("class PostgresHealthCheck"):]
+    postgres = postgres[:postgres.find("\n}\n")]
+    if "HealthCheckResult.Degraded(" not in postgres or "HealthCheckResult.Unhealthy(" in postgres:
+        errors.append("HealthApi.cs: PostgresHealthCheck must report an unreachable database as Degraded (still 200), never Unhealthy")
+    return errors
+
+
 CHECKS = [("references", check_references), ("imports", check_imports), ("resource types", check_resource_types),
           ("ports", check_ports), ("primetime scaling", check_scaling), ("alarms", check_alarms),
           ("dead-letter queues", check_queues), ("services and data", check_services),
-          ("security", check_security), ("inline code", check_inline_code)]
+          ("security", check_security), ("inline code", check_inline_code), ("database failover", check_database_failover)]
 
 
 # ------------------------------------------------------------------------------------------- self-test
@@ -696,6 +740,10 @@ def mutations():
          m("service", "HttpRedirectListener", lambda r: set_path(r, ["Properties", "DefaultActions"], [{"Type": "forward", "TargetGroupArn": {"Ref": "ApiTargetGroup"}}]))),
         ("custom resource code with a syntax error", "inline code",
          m("messaging", "PlatformApplicationFunction", lambda r: set_path(r, ["Properties", "Code", "ZipFile"], r["Properties"]["Code"]["ZipFile"].replace("def handler(event, context):", "def handler(event, context)")))),
+        ("ALB gives up on readiness sooner than a hung database lets it answer", "database failover",
+         m("service", "ApiTargetGroup", lambda r: set_path(r, ["Properties", "HealthCheckTimeoutSeconds"], 2))),
+        ("ALB marks a task unhealthy within a database failover", "database failover",
+         m("service", "ApiTargetGroup", lambda r: set_path(r, ["Properties", "UnhealthyThresholdCount"], 2))),
         ("PassRole to any service", "security",
          m("service", "SiloTaskRole", lambda r: r["Properties"]["Policies"][2]["PolicyDocument"]["Statement"][2].pop("Condition"))),
         ("wildcard resource", "security",

@@ -8,6 +8,12 @@
 #   scripts/cluster.sh restart silo1    SIGTERM it, wait until it left, start it again, wait until it is ready
 #   scripts/cluster.sh start-one silo1  start one stopped/killed process and wait until it is ready
 #   scripts/cluster.sh env              API URLs, PostgreSQL, secrets, silo ports as export lines: eval "$(scripts/cluster.sh env)"
+#   scripts/cluster.sh db stop|kill|start|freeze|thaw|failover   database faults for the chaos runs (kill = stop -m
+#                                       immediate; freeze = SIGSTOP every server process; failover = kill the primary
+#                                       and promote the replica)
+# CLUSTER_REPLICA=1: also a streaming replica on LIVESTREAM_PG_PORT+1 (.local/cluster/pg-replica); every process
+# lists both hosts with Target Session Attributes=primary (a promotion is followed) and reads lag-tolerant pages
+# from the replica (ConnectionStrings__PostgresRead).
 # Ports (all derived from CLUSTER_BASE_PORT, default 8100): api1/api2 HTTP base+0/base+1; silo1..3 HTTP base+10..12,
 # silo base+20..22, gateway base+30..32. PostgreSQL on LIVESTREAM_PG_PORT (default 55434), data in .local/cluster/pg.
 # Logs and pids: .local/cluster/<name>.log, .local/cluster/<name>.pid.
@@ -28,7 +34,20 @@ silo_port() { echo $((base + 19 + $(index_of "$1"))); }
 gateway_port() { echo $((base + 29 + $(index_of "$1"))); }
 pid_of() { [ -s "$dir/$1.pid" ] && cat "$dir/$1.pid" || true; }
 alive() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
-connection() { echo "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=livestream_cluster"; }
+replica_port=$((pg_port + 1))
+with_replica() { [ "${CLUSTER_REPLICA:-0}" = 1 ]; }
+connection() {
+  if with_replica; then
+    echo "Host=127.0.0.1:$pg_port,127.0.0.1:$replica_port;Username=postgres;Database=livestream_cluster;Target Session Attributes=primary"
+  else
+    echo "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=livestream_cluster"
+  fi
+}
+read_connection() {
+  if with_replica; then
+    echo "Host=127.0.0.1:$replica_port,127.0.0.1:$pg_port;Username=postgres;Database=livestream_cluster;Target Session Attributes=prefer-standby"
+  fi
+}
 
 # Secrets generated once per checkout and kept out of git: every process accepts the same dev tokens, and the
 # chaos tool can play the RTMP ingest's publish callback to make sessions live without nginx.
@@ -44,6 +63,7 @@ start_pg() {
   scripts/postgres.sh start "$dir/pg" "$pg_port" >/dev/null
   psql "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = 'livestream_cluster'" | grep -q 1 \
     || psql "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres" -qc "CREATE DATABASE livestream_cluster" >/dev/null
+  if with_replica; then scripts/postgres.sh replica "$dir/pg-replica" "$replica_port" "$pg_port" >/dev/null; fi
 }
 
 wait_ready() {
@@ -62,6 +82,7 @@ start_one() {
   if alive "$name"; then echo "cluster.sh: $name already running (pid $(pid_of "$name"))"; return 0; fi
   # setsid: a process of its own group, so a terminal's Ctrl-C does not reach it and kill -9 hits only it.
   ConnectionStrings__Postgres=$(connection) \
+  ConnectionStrings__PostgresRead=$(read_connection) \
   Auth__DevTokens__SigningKey=$(signing_key) \
   Media__Local__CallbackSecret=$(callback_secret) \
   ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} \
@@ -101,7 +122,21 @@ case "${1:-}" in
     ;;
   stop)
     for name in api1 api2 silo1 silo2 silo3; do stop_one "$name"; done
-    [ "${2:-}" = keep-pg ] || scripts/postgres.sh stop "$dir/pg" >/dev/null 2>&1 || true
+    [ "${2:-}" = keep-pg ] || { scripts/postgres.sh stop "$dir/pg" >/dev/null 2>&1 || true; scripts/postgres.sh stop "$dir/pg-replica" >/dev/null 2>&1 || true; }
+    ;;
+  db)
+    case "${2:-}" in
+      stop) scripts/postgres.sh stop "$dir/pg" fast ;;
+      kill) scripts/postgres.sh stop "$dir/pg" immediate ;;
+      start) scripts/postgres.sh start "$dir/pg" "$pg_port" >/dev/null ;;
+      freeze|thaw) scripts/postgres.sh "$2" "$dir/pg" ;;
+      failover)
+        with_replica || { echo "cluster.sh: db failover needs CLUSTER_REPLICA=1 (a replica started with the cluster)" >&2; exit 2; }
+        scripts/postgres.sh stop "$dir/pg" immediate
+        scripts/postgres.sh promote "$dir/pg-replica" ;;
+      *) echo "usage: cluster.sh db stop|kill|start|freeze|thaw|failover" >&2; exit 2 ;;
+    esac
+    echo "cluster.sh: database $2 done"
     ;;
   status)
     for name in "${names[@]}"; do

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs a private PostgreSQL 15 cluster in a folder of this checkout (run.sh and test.sh use it).
 #   scripts/postgres.sh start <dir> <port>   initialise if needed, start, wait until it accepts connections
-#   scripts/postgres.sh stop  <dir>
+#   scripts/postgres.sh stop  <dir> [fast|immediate]   immediate: no checkpoint, like a crash (chaos runs)
+#   scripts/postgres.sh replica <dir> <port> <primary-port>   a streaming replica of the primary on 127.0.0.1
+#       (pg_basebackup -R: hot standby, replays the primary's WAL; promote it with `promote`)
+#   scripts/postgres.sh promote <dir>      the replica becomes a primary (what an RDS Multi-AZ failover does)
+#   scripts/postgres.sh freeze|thaw <dir>  SIGSTOP/SIGCONT every server process: a hung database (chaos runs)
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` OS user.
 set -euo pipefail
 
@@ -72,7 +76,45 @@ CONF
   stop)
     ensure_installed
     pg_ctl=$(find_bin pg_ctl)
-    [ -f "$dir/data/PG_VERSION" ] && as_owner "$pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    mode=${3:-fast}
+    [ -f "$dir/data/PG_VERSION" ] && as_owner "$pg_ctl" -D "$dir/data" -m "$mode" -w stop >/dev/null 2>&1 || true
     ;;
-  *) echo "usage: postgres.sh start|stop <dir> [port]" >&2; exit 2 ;;
+  replica)
+    primary_port=${4:?usage: postgres.sh replica <dir> <port> <primary-port>}
+    ensure_installed
+    pg_ctl=$(find_bin pg_ctl); basebackup=$(find_bin pg_basebackup)
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    if [ "$(id -u)" = 0 ]; then
+      chown postgres: "$dir"
+      p=$dir; while [ "$p" != / ]; do chmod o+x "$p" 2>/dev/null || true; p=$(dirname "$p"); done
+    fi
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+      # -R writes standby.signal and primary_conninfo; -X stream copies the WAL written during the backup.
+      as_owner "$basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir/data" -R -X stream -c fast \
+        || { echo "postgres.sh: pg_basebackup from port $primary_port failed" >&2; exit 1; }
+      # The copied postgresql.conf names the primary's socket folder; the last setting wins.
+      echo "unix_socket_directories = '$dir'" | as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
+    fi
+    if as_owner "$pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      echo "postgres.sh: already running in $dir" >&2
+    else
+      as_owner "$pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
+        || { echo "postgres.sh: replica failed to start; see $dir/postgres.log" >&2; tail -20 "$dir/postgres.log" >&2; exit 1; }
+    fi
+    echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+    ;;
+  promote)
+    ensure_installed
+    pg_ctl=$(find_bin pg_ctl)
+    as_owner "$pg_ctl" -D "$dir/data" -w promote >/dev/null
+    ;;
+  freeze|thaw)
+    [ -s "$dir/data/postmaster.pid" ] || { echo "postgres.sh: no server running in $dir" >&2; exit 1; }
+    postmaster=$(head -1 "$dir/data/postmaster.pid")
+    signal=STOP; [ "$cmd" = thaw ] && signal=CONT
+    # The postmaster and every backend, checkpointer, walwriter...: a whole server that stops answering.
+    kill -s "$signal" "$postmaster" $(pgrep -P "$postmaster" || true)
+    ;;
+  *) echo "usage: postgres.sh start|stop|replica|promote|freeze|thaw <dir> ..." >&2; exit 2 ;;
 esac

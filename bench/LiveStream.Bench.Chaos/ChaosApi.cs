@@ -23,6 +23,11 @@ public sealed class ChaosApi : IDisposable
 
     public int Count => _clients.Length;
 
+    private int _unavailableWithoutRetryAfter;
+
+    /// <summary>503 answers that carried no Retry-After (the contract says every 503 does).</summary>
+    public int UnavailableWithoutRetryAfter => Volatile.Read(ref _unavailableWithoutRetryAfter);
+
     public async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(
         int api, HttpMethod method, string path, object? body = null, string? token = null, string? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
@@ -43,6 +48,11 @@ public sealed class ChaosApi : IDisposable
         }
 
         using var response = await _clients[api % _clients.Length].SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is null)
+        {
+            Interlocked.Increment(ref _unavailableWithoutRetryAfter);
+        }
+
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         var json = text.Length > 0 && response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) == true
             ? JsonDocument.Parse(text).RootElement.Clone()

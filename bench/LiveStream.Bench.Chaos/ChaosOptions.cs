@@ -38,6 +38,9 @@ public sealed record ChaosOptions
 
     public string OutputDirectory { get; init; } = ".local/cluster";
 
+    /// <summary>Database scenarios: how long PostgreSQL stays stopped, killed or frozen.</summary>
+    public int DownSeconds { get; init; } = 30;
+
     public static ChaosOptions Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -58,9 +61,9 @@ public sealed record ChaosOptions
         int Int(string name, int fallback) => values.TryGetValue(name, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
         var scenario = Get("scenario");
-        if (scenario is not ("kill" or "rolling" or "steady"))
+        if (scenario is not ("kill" or "rolling" or "steady" or "db-stop" or "db-kill" or "db-freeze" or "db-failover"))
         {
-            throw new ArgumentException("--scenario must be kill, rolling or steady.");
+            throw new ArgumentException("--scenario must be kill, rolling, steady, db-stop, db-kill, db-freeze or db-failover.");
         }
 
         var defaults = new ChaosOptions { Scenario = scenario, Apis = [], Postgres = "", CallbackSecret = "", Silos = new Dictionary<string, int>() };
@@ -82,6 +85,7 @@ public sealed record ChaosOptions
             AfterSeconds = Int("after", defaults.AfterSeconds),
             SettleSeconds = Int("settle", defaults.SettleSeconds),
             OutputDirectory = values.GetValueOrDefault("output", defaults.OutputDirectory),
+            DownSeconds = Int("down", defaults.DownSeconds),
         };
     }
 }

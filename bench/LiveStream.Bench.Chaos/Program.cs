@@ -8,6 +8,10 @@ using LiveStream.Bench.Chaos;
 //   steady   load only
 //   kill     kill -9 of the silo hosting the most live sessions mid-run: error window, lost writes, re-homed sessions
 //   rolling  SIGTERM + restart of every silo in turn under load: failed requests
+//   db-stop      PostgreSQL stopped (fast) for --down s, then started
+//   db-kill      PostgreSQL killed (stop -m immediate, a crash) for --down s, then started
+//   db-freeze    every PostgreSQL process SIGSTOPped for --down s, then SIGCONTed (a hung database)
+//   db-failover  the primary killed and the streaming replica promoted (CLUSTER_REPLICA=1 scripts/cluster.sh start)
 // See docs/operations.md "Fault tolerance" for the commands and figures.
 var options = ChaosOptions.Parse(args);
 var culture = CultureInfo.InvariantCulture;
@@ -36,6 +40,7 @@ void Event(string what)
 await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds));
 string? victim = null;
 double? killAt = null;
+double? databaseBackAt = null;
 List<string> victimSessions = [];
 switch (options.Scenario)
 {
@@ -64,6 +69,33 @@ switch (options.Scenario)
             await Task.Delay(TimeSpan.FromSeconds(options.SettleSeconds));
         }
 
+        await Task.Delay(TimeSpan.FromSeconds(options.AfterSeconds));
+        break;
+
+    case "db-stop" or "db-kill" or "db-freeze":
+    {
+        var (down, up) = options.Scenario switch
+        {
+            "db-stop" => ("stop", "start"),
+            "db-kill" => ("kill", "start"),
+            _ => ("freeze", "thaw"),
+        };
+        killAt = driver.NowSeconds;
+        await Cluster("db", down);
+        Event($"PostgreSQL {down}");
+        await Task.Delay(TimeSpan.FromSeconds(options.DownSeconds));
+        await Cluster("db", up);
+        databaseBackAt = driver.NowSeconds;
+        Event($"PostgreSQL {up} (back)");
+        await Task.Delay(TimeSpan.FromSeconds(options.AfterSeconds));
+        break;
+    }
+
+    case "db-failover":
+        killAt = driver.NowSeconds;
+        await Cluster("db", "failover");
+        databaseBackAt = driver.NowSeconds;
+        Event("primary killed (-m immediate), replica promoted");
         await Task.Delay(TimeSpan.FromSeconds(options.AfterSeconds));
         break;
 
@@ -141,7 +173,19 @@ foreach (var (at, what) in events)
     report.AppendLine(culture, $"  t={at:F1}s {what}");
 }
 
-if (errorWindow is { } window)
+if (databaseBackAt is { } back)
+{
+    // Whole seconds of the run: the first second after the database returned with a success, and the first
+    // second after which no second had an error.
+    var firstOk = seconds.Where(pair => pair.Key >= (int)back && pair.Value.Ok > 0).Select(pair => (double?)pair.Key).FirstOrDefault();
+    var lastError = seconds.Where(pair => pair.Value.Errors > 0).Select(pair => (double?)pair.Key).LastOrDefault();
+    var allOk = lastError is { } errorSecond ? Math.Max(0, errorSecond + 1 - back) : 0;
+    var slowest = TimeSpan.FromTicks(seconds.Where(pair => pair.Key >= (int)(killAt ?? 0)).Select(pair => pair.Value.MaxLatencyTicks).DefaultIfEmpty(0).Max());
+    report.AppendLine(culture, $"database back at t={back:F1}s: first success {(firstOk is { } first ? Math.Max(0, first - back) : double.NaN):F1} s later, all successful {allOk:F1} s later; slowest answer from the fault on {slowest.TotalMilliseconds:F0} ms");
+    report.AppendLine(culture, $"503 without Retry-After: {api.UnavailableWithoutRetryAfter}");
+}
+
+if (errorWindow is { } window && databaseBackAt is null)
 {
     report.AppendLine(culture, $"error window after kill -9: {window:F1} s (from the kill to the end of the last second with an error)");
     report.AppendLine(culture, $"sessions on the killed silo: {victimSessions.Count}; serving again through every API process: {victimSessions.Count * api.Count - notServing.Count}/{victimSessions.Count * api.Count}; now hosted on a surviving silo: {rehomed.Count}/{victimSessions.Count}");
@@ -160,6 +204,14 @@ foreach (var line in verification.Lost)
 foreach (var line in verification.Notes)
 {
     report.AppendLine(culture, $"  note: {line}");
+}
+
+await using (var database = new Npgsql.NpgsqlConnection(options.Postgres))
+{
+    // Notification chunks that ran out of delivery attempts (PostgreSQL queue backend; SQS: the DLQ's depth).
+    await database.OpenAsync();
+    await using var deadLetters = new Npgsql.NpgsqlCommand("SELECT count(*) FROM stream_queue_dead_letters", database);
+    report.AppendLine(culture, $"stream messages dead-lettered (all time, this database): {await deadLetters.ExecuteScalarAsync()}");
 }
 
 report.AppendLine(culture, $"per-second counts: {prefix}-seconds.csv; acknowledged writes: {prefix}-acks.jsonl");

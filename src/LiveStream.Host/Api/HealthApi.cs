@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LiveStream.Abstractions;
 using LiveStream.Host.Hosting;
 using LiveStream.Infrastructure.Postgres;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -7,7 +8,13 @@ using Orleans.Runtime;
 
 namespace LiveStream.Host.Api;
 
-/// <summary>Liveness (the process answers) and readiness (PostgreSQL reachable, cluster joined) for the ALB.</summary>
+/// <summary>
+/// Liveness (the process answers; never PostgreSQL, so an outage never restarts a task) and readiness (cluster
+/// joined) for the ALB. PostgreSQL is reported under readiness as Degraded, which still answers 200: a database
+/// failover affects every task alike, and taking them all out of the target group (or letting ECS replace them,
+/// when new tasks need the database to find their gateways) would turn a 60 s blip into a full outage. Requests
+/// that need the database answer 503 + Retry-After meanwhile; see docs/operations.md.
+/// </summary>
 public static class HealthApi
 {
     private const string Ready = "ready";
@@ -54,14 +61,14 @@ internal sealed class PostgresHealthCheck(LiveStreamDataSources dataSources) : I
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
             await using var command = dataSources.Primary.CreateCommand("SELECT 1");
             await command.ExecuteScalarAsync(timeout.Token);
             return HealthCheckResult.Healthy("PostgreSQL answers.");
         }
-        catch (Exception exception) when (exception is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException)
+        catch (Exception exception) when (exception is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException or DatabaseUnavailableException)
         {
-            return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", exception);
+            return HealthCheckResult.Degraded("PostgreSQL does not answer; requests that need it answer 503 until it does.");
         }
     }
 }

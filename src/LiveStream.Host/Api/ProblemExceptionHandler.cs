@@ -19,7 +19,14 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         {
             DomainException domain => FromDomain(domain),
             BadHttpRequestException badRequest => FromBadRequest(badRequest),
+            DatabaseUnavailableException database => Unavailable(httpContext, exception, database.RetryAfterSeconds),
             SiloUnavailableException or OrleansMessageRejectionException or TimeoutException => Unavailable(httpContext, exception),
+            // A state write that timed out may still have committed, leaving the grain's ETag stale; Orleans then
+            // deactivates the grain, and the next call reloads the state and succeeds. The client did nothing wrong
+            // and has nothing to resolve (409 would say it has), so it is a retry-shortly, like an outage.
+            Orleans.Storage.InconsistentStateException => Unavailable(httpContext, exception),
+            // In-process database use (none today; every store runs inside a silo, whose filter converts these).
+            _ when Infrastructure.Postgres.DatabaseCircuit.IsUnavailability(exception) => Unavailable(httpContext, exception),
             _ => null,
         };
 
@@ -34,13 +41,14 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     }
 
     /// <summary>
-    /// The cluster is changing under us (a silo died or is draining): not the client's fault and not a bug,
-    /// so 503 with a short Retry-After lets clients and the ALB retry instead of reporting a failure.
+    /// The cluster is changing under us (a silo died or is draining) or the database is down, failing over or
+    /// hung: not the client's fault and not a bug, and nothing was done, so 503 with a short Retry-After lets
+    /// clients retry instead of reporting a failure. Logged without the stack: an outage produces thousands.
     /// </summary>
-    private ProblemDetails Unavailable(HttpContext httpContext, Exception exception)
+    private ProblemDetails Unavailable(HttpContext httpContext, Exception exception, int retryAfterSeconds = 1)
     {
-        logger.LogWarning(exception, "Cluster unavailable serving {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
-        httpContext.Response.Headers.RetryAfter = "1";
+        logger.LogWarning("Unavailable serving {Method} {Path}: {Error} {Message}", httpContext.Request.Method, httpContext.Request.Path, exception.GetType().Name, exception.Message);
+        httpContext.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new ProblemDetails
         {
             Status = StatusCodes.Status503ServiceUnavailable,

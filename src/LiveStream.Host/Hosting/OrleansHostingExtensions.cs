@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using LiveStream.Grains;
+using LiveStream.Infrastructure.Postgres;
 using Orleans.Configuration;
 
 namespace LiveStream.Host.Hosting;
@@ -38,7 +39,8 @@ public static class OrleansHostingExtensions
     public static void AddLiveStreamOrleans(this IHostApplicationBuilder builder)
     {
         var role = builder.Configuration.GetRole();
-        var connectionString = builder.Configuration.GetPrimaryConnectionString();
+        var connectionString = builder.Configuration.GetServiceConnectionString();
+        var storageConnectionString = builder.Configuration.GetServiceConnectionString(forGrainStorage: true);
         var cluster = builder.Configuration.GetSection(OrleansClusterOptions.Section).Get<OrleansClusterOptions>() ?? new OrleansClusterOptions();
         Validator.ValidateObject(cluster, new ValidationContext(cluster), validateAllProperties: true);
 
@@ -62,10 +64,10 @@ public static class OrleansHostingExtensions
                     options.Invariant = Invariant;
                     options.ConnectionString = connectionString;
                 });
-                silo.AddAdoNetGrainStorage(GrainStorage.Name, options =>
+                silo.AddCircuitBreakingGrainStorage(options =>
                 {
                     options.Invariant = Invariant;
-                    options.ConnectionString = connectionString;
+                    options.ConnectionString = storageConnectionString;
                 });
                 silo.UseAdoNetReminderService(options =>
                 {
@@ -73,6 +75,7 @@ public static class OrleansHostingExtensions
                     options.ConnectionString = connectionString;
                 });
                 silo.AddActivityPropagation();
+                silo.AddIncomingGrainCallFilter<DatabaseFaultCallFilter>();
                 silo.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
                 silo.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
@@ -97,6 +100,21 @@ public static class OrleansHostingExtensions
                 client.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
+    }
+
+    /// <summary>
+    /// The ADO.NET grain storage registered under a name of its own and exposed as <see cref="GrainStorage.Name"/>
+    /// through <see cref="CircuitBreakingGrainStorage"/>. Rows do not record the provider name, so existing state is
+    /// read as before.
+    /// </summary>
+    private static void AddCircuitBreakingGrainStorage(this ISiloBuilder silo, Action<AdoNetGrainStorageOptions> configure)
+    {
+        const string inner = GrainStorage.Name + "-adonet";
+        silo.AddAdoNetGrainStorage(inner, configure);
+        silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(GrainStorage.Name, (services, _) => new CircuitBreakingGrainStorage(
+            services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(inner),
+            services.GetRequiredService<DatabaseCircuit>(),
+            services.GetRequiredService<ILogger<CircuitBreakingGrainStorage>>()));
     }
 
     private static void ConfigureEndpoints(ISiloBuilder silo, OrleansClusterOptions cluster, IConfiguration configuration)

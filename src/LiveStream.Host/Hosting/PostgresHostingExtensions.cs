@@ -11,6 +11,24 @@ public sealed class DatabaseOptions
 
     /// <summary>Apply <c>sql/</c> before the silo starts. Safe from every task at once (advisory lock).</summary>
     public bool MigrateOnStart { get; set; }
+
+    /// <summary>
+    /// Seconds to open a connection. A stopped server refuses at once; a hung one (failover, partition) accepts
+    /// TCP and never answers, and only this bounds the wait. Locally and within a VPC a connection opens in ms.
+    /// </summary>
+    [Range(1, 30)]
+    public int ConnectTimeoutSeconds { get; set; } = 2;
+
+    /// <summary>Seconds a query may run before it is abandoned (clustering, reminders, queue, our stores).</summary>
+    [Range(1, 60)]
+    public int CommandTimeoutSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// Seconds a grain state read or write may take. It runs inside the grain's turn, so it bounds how long a hung
+    /// database can hold every other call to that grain, reads from memory included (1 s, then the circuit opens).
+    /// </summary>
+    [Range(1, 60)]
+    public int StorageCommandTimeoutSeconds { get; set; } = 1;
 }
 
 public static class PostgresHostingExtensions
@@ -24,15 +42,62 @@ public static class PostgresHostingExtensions
             : throw new OptionsValidationException(PrimaryConnectionName, typeof(DatabaseOptions),
                 [$"ConnectionStrings:{PrimaryConnectionName} is required (env ConnectionStrings__{PrimaryConnectionName})."]);
 
+    /// <summary>The primary connection string with this service's fail-fast timeouts (see <see cref="WithFailFastTimeouts"/>).</summary>
+    public static string GetServiceConnectionString(this IConfiguration configuration, bool forGrainStorage = false)
+    {
+        var options = configuration.GetDatabaseOptions();
+        return WithFailFastTimeouts(
+            configuration.GetPrimaryConnectionString(),
+            options.ConnectTimeoutSeconds,
+            forGrainStorage ? options.StorageCommandTimeoutSeconds : options.CommandTimeoutSeconds);
+    }
+
+    /// <summary>
+    /// Every connection string the service builds (clustering, grain storage, reminders, the queue, our stores)
+    /// gets short connect and command timeouts, so a down or hung database is an error in seconds, never a hang.
+    /// A timed-out command's connection is dropped without waiting for the server to confirm the cancel (it would
+    /// not answer either). With several hosts (<c>Host=a,b</c>, RDS's writer and reader or our primary and replica)
+    /// the target is the primary and a host's role is rechecked every second, so a promotion is followed within
+    /// about a second of it, the way RDS's DNS flip is followed.
+    /// </summary>
+    public static string WithFailFastTimeouts(string connectionString, int connectTimeoutSeconds, int commandTimeoutSeconds)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            Timeout = connectTimeoutSeconds,
+            CommandTimeout = commandTimeoutSeconds,
+            CancellationTimeout = -1,
+            TcpKeepAlive = true,
+        };
+        if (builder.Host?.Contains(',', StringComparison.Ordinal) == true)
+        {
+            builder.TargetSessionAttributes ??= "primary";
+            builder.HostRecheckSeconds = 1;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    private static DatabaseOptions GetDatabaseOptions(this IConfiguration configuration)
+    {
+        var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
+        return options;
+    }
+
     public static void AddLiveStreamPostgres(this IHostApplicationBuilder builder)
     {
-        var primary = builder.Configuration.GetPrimaryConnectionString();
+        var options = builder.Configuration.GetDatabaseOptions();
+        var primary = builder.Configuration.GetServiceConnectionString();
         var read = builder.Configuration.GetConnectionString(ReadConnectionName);
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddSingleton(services => new LiveStreamDataSources(
             CreateDataSource(primary, "primary"),
-            string.IsNullOrWhiteSpace(read) ? null : CreateDataSource(read, "read")));
+            string.IsNullOrWhiteSpace(read)
+                ? null
+                : CreateDataSource(WithFailFastTimeouts(read, options.ConnectTimeoutSeconds, options.CommandTimeoutSeconds), "read")));
+        builder.Services.AddSingleton(services => services.GetRequiredService<LiveStreamDataSources>().Circuit);
         builder.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
         builder.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
         builder.Services.AddSingleton<SchemaMigrator>();

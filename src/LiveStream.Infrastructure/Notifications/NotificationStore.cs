@@ -168,7 +168,8 @@ public sealed class NotificationStore(LiveStreamDataSources dataSources)
 
     public async Task<IReadOnlyList<Notification>> ListAsync(string menteeId, long afterId, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSources.Primary.CreateCommand(ListSql);
+        // The inbox tolerates replica lag (bounded staleness, docs/operations.md): a notification appears a moment later.
+        await using var command = dataSources.Read.CreateCommand(ListSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = menteeId });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterId });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });

@@ -7,25 +7,63 @@ namespace LiveStream.Infrastructure.Postgres;
 /// and a read connection (a replica in production) for reads that tolerate lag. Without a replica
 /// configured both are the primary.
 /// </summary>
+/// <remarks>
+/// Taking <see cref="Primary"/> while the <see cref="Circuit"/> is open throws
+/// <see cref="LiveStream.Abstractions.DatabaseUnavailableException"/>, so every store fails fast during an outage
+/// without each method checking. A separate replica stays usable while the primary's circuit is open: lag-tolerant
+/// reads keep being served through a primary failover.
+/// </remarks>
 public sealed class LiveStreamDataSources : IAsyncDisposable
 {
-    public LiveStreamDataSources(NpgsqlDataSource primary, NpgsqlDataSource? read = null)
+    private readonly NpgsqlDataSource _primary;
+    private readonly NpgsqlDataSource _read;
+
+    public LiveStreamDataSources(NpgsqlDataSource primary, NpgsqlDataSource? read = null, TimeProvider? clock = null)
     {
-        Primary = primary;
-        Read = read ?? primary;
+        _primary = primary;
+        _read = read ?? primary;
+        Circuit = new DatabaseCircuit(ProbePrimaryAsync, clock ?? TimeProvider.System);
     }
 
-    public NpgsqlDataSource Primary { get; }
+    public DatabaseCircuit Circuit { get; }
 
-    public NpgsqlDataSource Read { get; }
+    public NpgsqlDataSource Primary
+    {
+        get
+        {
+            Circuit.ThrowIfOpen();
+            return _primary;
+        }
+    }
+
+    public NpgsqlDataSource Read
+    {
+        get
+        {
+            if (ReferenceEquals(_read, _primary))
+            {
+                Circuit.ThrowIfOpen();
+            }
+
+            return _read;
+        }
+    }
+
+    public bool HasReplica => !ReferenceEquals(_read, _primary);
+
+    private async Task ProbePrimaryAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _primary.CreateCommand("SELECT 1");
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {
-        if (!ReferenceEquals(Read, Primary))
+        if (HasReplica)
         {
-            await Read.DisposeAsync();
+            await _read.DisposeAsync();
         }
 
-        await Primary.DisposeAsync();
+        await _primary.DisposeAsync();
     }
 }

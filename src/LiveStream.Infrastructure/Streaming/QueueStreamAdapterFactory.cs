@@ -1,6 +1,7 @@
 using Amazon;
 using Amazon.Runtime;
 using Amazon.SQS;
+using LiveStream.Infrastructure.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,7 @@ internal sealed partial class QueueStreamAdapterFactory : IQueueAdapterFactory, 
     private readonly TimeProvider _time;
     private readonly HashRingBasedStreamQueueMapper _mapper;
     private readonly SimpleQueueAdapterCache _cache;
-    private readonly ReceiverRegistry _registry = new();
+    private readonly ReceiverRegistry _registry;
     private QueueStreamAdapter? _adapter;
 
     public QueueStreamAdapterFactory(
@@ -37,9 +38,12 @@ internal sealed partial class QueueStreamAdapterFactory : IQueueAdapterFactory, 
         IStreamQueue queue,
         Serializer<QueueBatchContainer> serializer,
         ILoggerFactory loggerFactory,
-        TimeProvider time)
+        TimeProvider time,
+        DatabaseCircuit? circuit = null)
     {
         _name = name;
+        // Consumers write to PostgreSQL: while its circuit is open, messages wait in the queue unspent.
+        _registry = new ReceiverRegistry { HoldReceives = circuit is null ? null : () => circuit.IsOpen };
         _options = options;
         _queue = queue;
         _serializer = serializer;
@@ -64,7 +68,8 @@ internal sealed partial class QueueStreamAdapterFactory : IQueueAdapterFactory, 
             queue,
             services.GetRequiredService<Serializer<QueueBatchContainer>>(),
             loggerFactory,
-            services.GetService<TimeProvider>() ?? TimeProvider.System);
+            services.GetService<TimeProvider>() ?? TimeProvider.System,
+            services.GetService<DatabaseCircuit>());
     }
 
     /// <summary>Builds the backend the options ask for (also used directly by the conformance tests).</summary>

@@ -91,6 +91,14 @@ internal sealed partial class QueueStreamReceiver : IQueueAdapterReceiver
             return [];
         }
 
+        // Every receive spends one of a message's MaxAttempts (SQS counts receives, not failures). While this
+        // silo knows the database is down every consumer would fail, so a 3-minute outage would dead-letter
+        // what it touched; not receiving at all until the database is back spends nothing.
+        if (_registry.HoldReceives?.Invoke() == true)
+        {
+            return [];
+        }
+
         var count = maxCount == QueueAdapterConstants.UNLIMITED_GET_QUEUE_MSG || maxCount <= 0
             ? _options.BatchSize
             : Math.Min(maxCount, _options.BatchSize);
@@ -406,4 +414,7 @@ internal sealed class ReceiverRegistry
         _receivers.TryRemove(new KeyValuePair<QueueId, QueueStreamReceiver>(receiver.QueueId, receiver));
 
     public QueueStreamReceiver? Find(QueueId queueId) => _receivers.GetValueOrDefault(queueId);
+
+    /// <summary>When it answers true, receivers take no messages (the consumers' dependency is down).</summary>
+    public Func<bool>? HoldReceives { get; init; }
 }

@@ -92,6 +92,26 @@ public sealed class QueueStreamReceiverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task While_the_database_is_down_nothing_is_received_so_no_delivery_attempt_is_spent()
+    {
+        // Arrange: the consumers' database is down (its circuit open), then back.
+        var databaseDown = true;
+        var receiver = await StartReceiverAsync(new ReceiverRegistry { HoldReceives = () => databaseDown });
+        _queue.Offer(Message("waiting", 1, "a"));
+
+        // Act
+        var duringOutage = await receiver.GetQueueMessagesAsync(10, default);
+        databaseDown = false;
+        var afterwards = await receiver.GetQueueMessagesAsync(10, default);
+
+        // Assert: the message was left in the queue, then delivered on its first attempt.
+        Assert.Empty(duringOutage);
+        Assert.Equal(1, Assert.Single(afterwards.Cast<QueueBatchContainer>()).Attempt);
+        Assert.Empty(_queue.Released);
+        await receiver.Shutdown(TimeSpan.FromSeconds(1), default);
+    }
+
+    [Fact]
     public void Batch_survives_serialization_and_keeps_event_positions_per_type()
     {
         var container = new QueueBatchContainer
@@ -111,9 +131,9 @@ public sealed class QueueStreamReceiverTests : IAsyncLifetime
         Assert.Equal(2, Assert.Single(copy.GetEvents<int>()).Item1);
     }
 
-    private async Task<QueueStreamReceiver> StartReceiverAsync()
+    private async Task<QueueStreamReceiver> StartReceiverAsync(ReceiverRegistry? registry = null)
     {
-        var receiver = new QueueStreamReceiver(Queue, _queue, Serializer, _options, new ReceiverRegistry(), NullLogger.Instance, TimeProvider.System);
+        var receiver = new QueueStreamReceiver(Queue, _queue, Serializer, _options, registry ?? new ReceiverRegistry(), NullLogger.Instance, TimeProvider.System);
         await receiver.Initialize(TimeSpan.FromSeconds(5), default);
         return receiver;
     }

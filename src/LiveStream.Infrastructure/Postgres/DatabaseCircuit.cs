@@ -1,0 +1,166 @@
+using LiveStream.Abstractions;
+using Npgsql;
+
+namespace LiveStream.Infrastructure.Postgres;
+
+/// <summary>
+/// One process's view of whether the primary database can take work. <see cref="FailureThreshold"/>
+/// unavailability failures within <see cref="FailureWindow"/> open it: every database operation of this process
+/// then fails in microseconds with <see cref="DatabaseUnavailableException"/> instead of queueing on a dead or
+/// hung server (which would also hold grain turns, and so block reads served from memory). While open, one
+/// cheap probe (<c>SELECT 1</c>) runs every <see cref="ProbeEvery"/>; the first that succeeds closes it, so service
+/// resumes by itself within about that period of the database coming back. Requests are never used as probes.
+/// </summary>
+public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimeProvider clock)
+{
+    public const int FailureThreshold = 2;
+
+    public static readonly TimeSpan FailureWindow = TimeSpan.FromSeconds(5);
+
+    public static readonly TimeSpan ProbeEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>A probe that takes longer than this counts as failed (a hung server accepts TCP but never answers).</summary>
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _gate = new();
+    private int _failures;
+    private long _firstFailureAt;
+    private long _nextProbeAt;
+    private bool _open;
+
+    public bool IsOpen
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _open;
+            }
+        }
+    }
+
+    /// <summary>Throws <see cref="DatabaseUnavailableException"/> while the circuit is open.</summary>
+    public void ThrowIfOpen()
+    {
+        if (IsOpen)
+        {
+            throw Unavailable();
+        }
+    }
+
+    /// <summary>
+    /// Counts <paramref name="exception"/> against the database when it is an unavailability and returns
+    /// whether it was; anything else (a constraint, a bug, a domain rule) leaves the circuit alone.
+    /// </summary>
+    public bool RecordFailure(Exception exception)
+    {
+        if (!IsUnavailability(exception))
+        {
+            return false;
+        }
+
+        var startProbing = false;
+        lock (_gate)
+        {
+            var now = clock.GetTimestamp();
+            if (_failures == 0 || clock.GetElapsedTime(_firstFailureAt, now) > FailureWindow)
+            {
+                _failures = 0;
+                _firstFailureAt = now;
+            }
+
+            _failures++;
+            if (!_open && _failures >= FailureThreshold)
+            {
+                _open = true;
+                _nextProbeAt = now + ToTicks(ProbeEvery);
+                startProbing = true;
+            }
+        }
+
+        if (startProbing)
+        {
+            _ = Task.Run(ProbeUntilClosedAsync);
+        }
+
+        return true;
+    }
+
+    public DatabaseUnavailableException Unavailable() => new("The database is unavailable; retry shortly.", RetryAfterSeconds);
+
+    /// <summary>Whole seconds until the next probe could close the circuit, at least 1: what a client should wait.</summary>
+    public int RetryAfterSeconds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (!_open)
+                {
+                    return 1;
+                }
+
+                var remaining = clock.GetElapsedTime(clock.GetTimestamp(), _nextProbeAt);
+                return Math.Max(1, (int)Math.Ceiling(remaining.TotalSeconds));
+            }
+        }
+    }
+
+    private async Task ProbeUntilClosedAsync()
+    {
+        while (true)
+        {
+            await Task.Delay(ProbeEvery, clock);
+            try
+            {
+                using var timeout = new CancellationTokenSource(ProbeTimeout, clock);
+                await probe(timeout.Token).WaitAsync(ProbeTimeout, clock);
+                lock (_gate)
+                {
+                    _open = false;
+                    _failures = 0;
+                }
+
+                return;
+            }
+            catch (Exception)
+            {
+                // Still down or hung: stay open and probe again.
+                lock (_gate)
+                {
+                    _nextProbeAt = clock.GetTimestamp() + ToTicks(ProbeEvery);
+                }
+            }
+        }
+    }
+
+    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * clock.TimestampFrequency);
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> (or one it wraps) means "the database could not do it now" rather
+    /// than "the request or the code is wrong": connection failures and timeouts (Npgsql marks both transient),
+    /// a server shutting down or starting up, a read-only server (a replica not yet promoted), the circuit itself.
+    /// </summary>
+    public static bool IsUnavailability(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case DatabaseUnavailableException:
+                    return true;
+                case PostgresException postgres:
+                    return postgres.IsTransient
+                        || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+                        || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal)
+                        || postgres.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction;
+                case NpgsqlException npgsql:
+                    return npgsql.IsTransient;
+                case AggregateException { InnerExceptions.Count: 1 } aggregate:
+                    return IsUnavailability(aggregate.InnerExceptions[0]);
+            }
+        }
+
+        return false;
+    }
+}
