@@ -55,6 +55,7 @@ ALLOWED_TYPES: dict[str, set[str]] = {
     "AWS::RDS::DBParameterGroup": {"Family", "Description"},
     "AWS::RDS::DBInstance": {"DBInstanceClass", "VPCSecurityGroups", "DBParameterGroupName"},
     "AWS::CloudWatch::Alarm": {"AlarmName", "ComparisonOperator", "EvaluationPeriods", "Threshold", "AlarmActions"},
+    "AWS::CloudWatch::Dashboard": {"DashboardName", "DashboardBody"},
     "AWS::SQS::Queue": {"QueueName", "MessageRetentionPeriod", "SqsManagedSseEnabled"},
     "AWS::SQS::QueuePolicy": {"Queues", "PolicyDocument"},
     "AWS::Events::Rule": {"EventPattern", "Targets", "State"},
@@ -220,7 +221,9 @@ def check_references(stacks: list[Stack]) -> list[str]:
                     base = var if var.startswith("AWS::") else var.split(".")[0]
                     if base not in names and base not in local:
                         errors.append(f"{where}: Sub variable ${{{var}}} resolves to nothing")
-            if "Condition" in d and isinstance(d["Condition"], str) and len(path) >= 2 and path[0] == "Resources":
+            # (an ECS container dependency's Condition, e.g. START, is no template condition)
+            if ("Condition" in d and isinstance(d["Condition"], str) and len(path) >= 2 and path[0] == "Resources"
+                    and "ContainerName" not in d):
                 if d["Condition"] not in conditions:
                     errors.append(f"{where}: Condition {d['Condition']} is not defined")
         for rid, r in s.resources.items():
@@ -384,6 +387,10 @@ ALARM_DIMENSIONS = {  # namespace -> dimension -> (how the value must be produce
     "ECS/ContainerInsights": {"ClusterName": ("Import", "${EnvironmentName}-ClusterName"), "ServiceName": ("GetAtt:Name", "AWS::ECS::Service")},
     "AWS/SQS": {"QueueName": ("GetAtt:QueueName", "AWS::SQS::Queue")},
     "AWS/RDS": {"DBInstanceIdentifier": ("Ref", "AWS::RDS::DBInstance")},
+    # The app's own metrics (EMF from the collector sidecars): attribute values the app emits.
+    "LiveStream": {"livestream.queue.state": ("Literal", ("ready", "in_flight", "dead_letter")),
+                   "livestream.session.state": ("Literal", ("starting", "ending")),
+                   "http.response.status_code": ("Literal", ("503",))},
 }
 
 
@@ -393,6 +400,8 @@ def check_dimension(stack: Stack, where: str, namespace: str, dim: dict) -> list
         return [f"{where}: unexpected dimension {dim.get('Name')} for {namespace}"]
     how, kind = rule
     value = dim.get("Value")
+    if how == "Literal":
+        return [] if value in kind else [f"{where}: dimension {dim.get('Name')} must be one of {list(kind)}, not {value!r}"]
     if how == "Import":
         return [] if import_name(value) == kind else [f"{where}: dimension {dim.get('Name')} must import {kind}"]
     if how == "Ref":
@@ -555,6 +564,11 @@ def check_services(stacks: list[Stack]) -> list[str]:
     return errors
 
 
+# IAM actions that support no resource type: "*" is the only resource a statement of these alone may name.
+ACTIONS_WITHOUT_RESOURCE_TYPES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                                  "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"}
+
+
 def check_security(stacks: list[Stack]) -> list[str]:
     errors = []
     for s in stacks:
@@ -565,7 +579,7 @@ def check_security(stacks: list[Stack]) -> list[str]:
                 resources = as_list(st.get("Resource", []))
                 if any(a == "*" or str(a).endswith(":*") for a in actions):
                     errors.append(f"{s.name}:{rid}: wildcard action {actions}")
-                if "*" in resources:
+                if "*" in resources and not set(actions) <= ACTIONS_WITHOUT_RESOURCE_TYPES:
                     errors.append(f"{s.name}:{rid}: statement {st.get('Sid', actions)} allows every resource")
                 if "iam:PassRole" in actions and "iam:PassedToService" not in json.dumps(st.get("Condition", {})):
                     errors.append(f"{s.name}:{rid}: iam:PassRole without an iam:PassedToService condition")
