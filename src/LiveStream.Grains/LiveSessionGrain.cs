@@ -141,6 +141,7 @@ public sealed class LiveSessionGrain(
     {
         _liveMetrics?.Dispose();
         _liveMetrics = null;
+        metrics.TrackTransition(this.GetPrimaryKeyString(), null);
         return Task.CompletedTask;
     }
 
@@ -685,11 +686,13 @@ public sealed class LiveSessionGrain(
             throw DomainException.Conflict($"A session that is {session.State.ToString().ToLowerInvariant()} cannot become {to.ToString().ToLowerInvariant()}.");
         }
 
+        using var activity = LiveStreamTelemetry.StartSessionTransition(session.LiveId, Name(session.State), Name(to));
         var next = apply(session with { State = to });
         state.State.Session = next;
         await state.WriteStateAsync();
         logger.LogInformation("Session {LiveId} moved from {From} to {To}", next.LiveId, session.State, to);
         TrackLive();
+        metrics.TrackTransition(next.LiveId, to is SessionState.Starting or SessionState.Ending ? Name(to) : null);
 
         await IndexAsync(next);
         return next;

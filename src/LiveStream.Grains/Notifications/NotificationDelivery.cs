@@ -18,6 +18,7 @@ public sealed partial class NotificationDelivery(
 
     public async Task DeliverAsync(NotificationBatch batch, CancellationToken cancellationToken)
     {
+        using var activity = LiveStreamTelemetry.StartFanOutChunk(batch.Event.LiveId, batch.Event.Kind.ToName(), batch.MenteeIds.Length);
         var (title, body) = NotificationText.For(batch.Event);
         if (provider.DeliversByRecording)
         {
