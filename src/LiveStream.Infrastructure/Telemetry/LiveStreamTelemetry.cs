@@ -15,6 +15,7 @@ public static class LiveStreamTelemetry
 
     public const string SessionTransitionSpan = "session.transition";
     public const string GroupCommitFlushSpan = "group_commit.flush";
+    public const string FanOutSpan = "notification.fan_out";
     public const string FanOutChunkSpan = "notification.fan_out_chunk";
 
     public const string SessionFromAttribute = "livestream.session.from";
@@ -43,10 +44,28 @@ public static class LiveStreamTelemetry
         return activity;
     }
 
-    /// <summary>One fan-out chunk delivered to its mentees' inboxes and devices.</summary>
-    public static Activity? StartFanOutChunk(string liveId, string kind, int mentees)
+    /// <summary>
+    /// A fan-out pass enqueuing chunks. It runs on a grain timer, outside the call that started it, so it takes that
+    /// call's context (<paramref name="origin"/>) as its parent explicitly.
+    /// </summary>
+    public static Activity? StartFanOut(string liveId, string kind, ActivityContext origin)
     {
-        var activity = Source.StartActivity(FanOutChunkSpan, ActivityKind.Consumer);
+        var activity = Source.StartActivity(FanOutSpan, ActivityKind.Producer, origin);
+        activity?.SetTag(LiveStreamMetrics.SessionIdAttribute, liveId);
+        activity?.SetTag(LiveStreamMetrics.NotificationKindAttribute, kind);
+        return activity;
+    }
+
+    /// <summary>
+    /// One fan-out chunk delivered to its mentees' inboxes and devices: a child of the span that queued it
+    /// (<paramref name="producerTraceParent"/>, carried in the queue message), linked to the delivery call.
+    /// </summary>
+    public static Activity? StartFanOutChunk(string liveId, string kind, int mentees, string? producerTraceParent)
+    {
+        var delivery = Activity.Current?.Context;
+        var activity = producerTraceParent is not null && ActivityContext.TryParse(producerTraceParent, null, isRemote: true, out var producer)
+            ? Source.StartActivity(FanOutChunkSpan, ActivityKind.Consumer, producer, links: delivery is { } d ? [new ActivityLink(d)] : null)
+            : Source.StartActivity(FanOutChunkSpan, ActivityKind.Consumer);
         activity?.SetTag(LiveStreamMetrics.SessionIdAttribute, liveId);
         activity?.SetTag(LiveStreamMetrics.NotificationKindAttribute, kind);
         activity?.SetTag(MenteesAttribute, mentees);
