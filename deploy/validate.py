@@ -55,6 +55,7 @@ ALLOWED_TYPES: dict[str, set[str]] = {
     "AWS::RDS::DBParameterGroup": {"Family", "Description"},
     "AWS::RDS::DBInstance": {"DBInstanceClass", "VPCSecurityGroups", "DBParameterGroupName"},
     "AWS::CloudWatch::Alarm": {"AlarmName", "ComparisonOperator", "EvaluationPeriods", "Threshold", "AlarmActions"},
+    "AWS::CloudWatch::Dashboard": {"DashboardName", "DashboardBody"},
     "AWS::SQS::Queue": {"QueueName", "MessageRetentionPeriod", "SqsManagedSseEnabled"},
     "AWS::SQS::QueuePolicy": {"Queues", "PolicyDocument"},
     "AWS::Events::Rule": {"EventPattern", "Targets", "State"},
@@ -220,7 +221,9 @@ def check_references(stacks: list[Stack]) -> list[str]:
                     base = var if var.startswith("AWS::") else var.split(".")[0]
                     if base not in names and base not in local:
                         errors.append(f"{where}: Sub variable ${{{var}}} resolves to nothing")
-            if "Condition" in d and isinstance(d["Condition"], str) and len(path) >= 2 and path[0] == "Resources":
+            # (an ECS container dependency's Condition, e.g. START, is no template condition)
+            if ("Condition" in d and isinstance(d["Condition"], str) and len(path) >= 2 and path[0] == "Resources"
+                    and "ContainerName" not in d):
                 if d["Condition"] not in conditions:
                     errors.append(f"{where}: Condition {d['Condition']} is not defined")
         for rid, r in s.resources.items():
@@ -384,6 +387,10 @@ ALARM_DIMENSIONS = {  # namespace -> dimension -> (how the value must be produce
     "ECS/ContainerInsights": {"ClusterName": ("Import", "${EnvironmentName}-ClusterName"), "ServiceName": ("GetAtt:Name", "AWS::ECS::Service")},
     "AWS/SQS": {"QueueName": ("GetAtt:QueueName", "AWS::SQS::Queue")},
     "AWS/RDS": {"DBInstanceIdentifier": ("Ref", "AWS::RDS::DBInstance")},
+    # The app's own metrics (EMF from the collector sidecars): attribute values the app emits.
+    "LiveStream": {"livestream.queue.state": ("Literal", ("ready", "in_flight", "dead_letter")),
+                   "livestream.session.state": ("Literal", ("starting", "ending")),
+                   "http.response.status_code": ("Literal", ("503",))},
 }
 
 
@@ -393,6 +400,8 @@ def check_dimension(stack: Stack, where: str, namespace: str, dim: dict) -> list
         return [f"{where}: unexpected dimension {dim.get('Name')} for {namespace}"]
     how, kind = rule
     value = dim.get("Value")
+    if how == "Literal":
+        return [] if value in kind else [f"{where}: dimension {dim.get('Name')} must be one of {list(kind)}, not {value!r}"]
     if how == "Import":
         return [] if import_name(value) == kind else [f"{where}: dimension {dim.get('Name')} must import {kind}"]
     if how == "Ref":
@@ -555,6 +564,11 @@ def check_services(stacks: list[Stack]) -> list[str]:
     return errors
 
 
+# IAM actions that support no resource type: "*" is the only resource a statement of these alone may name.
+ACTIONS_WITHOUT_RESOURCE_TYPES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                                  "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"}
+
+
 def check_security(stacks: list[Stack]) -> list[str]:
     errors = []
     for s in stacks:
@@ -565,7 +579,7 @@ def check_security(stacks: list[Stack]) -> list[str]:
                 resources = as_list(st.get("Resource", []))
                 if any(a == "*" or str(a).endswith(":*") for a in actions):
                     errors.append(f"{s.name}:{rid}: wildcard action {actions}")
-                if "*" in resources:
+                if "*" in resources and not set(actions) <= ACTIONS_WITHOUT_RESOURCE_TYPES:
                     errors.append(f"{s.name}:{rid}: statement {st.get('Sid', actions)} allows every resource")
                 if "iam:PassRole" in actions and "iam:PassedToService" not in json.dumps(st.get("Condition", {})):
                     errors.append(f"{s.name}:{rid}: iam:PassRole without an iam:PassedToService condition")
@@ -677,13 +691,163 @@ def check_database_failover(stacks: list[Stack]) -> list[str]:
     postgres = postgres[:postgres.find("\n}\n")]
     if "HealthCheckResult.Degraded(" not in postgres or "HealthCheckResult.Unhealthy(" in postgres:
         errors.append("HealthApi.cs: PostgresHealthCheck must report an unreachable database as Degraded (still 200), never Unhealthy")
+# ------------------------------------------------------------------------------------ telemetry (issue 16)
+COLLECTOR = "otel-collector"
+# The business alarms the deployment must have: (metric, dimension name, dimension value or None).
+REQUIRED_BUSINESS_ALARMS = [("livestream.notifications.lag", None, None),
+                            ("livestream.queue.depth", "livestream.queue.state", "ready"),
+                            ("livestream.queue.depth", "livestream.queue.state", "dead_letter"),
+                            ("http.server.request.duration", "http.response.status_code", "503"),
+                            ("livestream.sessions.transition.age", "livestream.session.state", "starting"),
+                            ("livestream.sessions.transition.age", "livestream.session.state", "ending")]
+
+
+def substituted(value) -> str | None:
+    """The text of a Fn::Sub with every ${X} replaced by a placeholder (so it can be parsed offline)."""
+    sub = value.get("Fn::Sub") if isinstance(value, dict) else None
+    if sub is None:
+        return None
+    text, _ = sub_names(sub)
+    return SUB_VAR.sub(lambda m: f"SUB_{m.group(1).replace('.', '_').replace(':', '_')}", text) if isinstance(text, str) else None
+
+
+def app_instruments() -> set[str]:
+    """The instrument names the app declares (LiveStreamMetrics constants) plus ASP.NET Core's request duration."""
+    source = (REPO / "src/LiveStream.Infrastructure/Telemetry/LiveStreamMetrics.cs").read_text()
+    return set(re.findall(r'public const string \w+ = "(livestream\.[a-z._]+)";', source)) | {"http.server.request.duration"}
+
+
+def collector_config(stack: Stack, td: str) -> tuple[dict | None, dict | None, list[str]]:
+    """(the collector container, its parsed AOT_CONFIG_CONTENT, errors) of a task definition."""
+    import yaml
+    containers = {c.get("Name"): c for c in stack.props(td).get("ContainerDefinitions", [])}
+    collector = containers.get(COLLECTOR)
+    if collector is None:
+        return None, None, [f"service:{td}: no {COLLECTOR} sidecar container"]
+    env = {e["Name"]: e["Value"] for e in collector.get("Environment", [])}
+    text = substituted(env.get("AOT_CONFIG_CONTENT"))
+    if text is None:
+        return collector, None, [f"service:{td}: {COLLECTOR} needs its config in AOT_CONFIG_CONTENT (a !Sub of the YAML)"]
+    try:
+        return collector, yaml.safe_load(text), []
+    except yaml.YAMLError as e:
+        return collector, None, [f"service:{td}: {COLLECTOR} config is not YAML: {e}"]
+
+
+def check_telemetry(stacks: list[Stack]) -> list[str]:
+    """The collector sidecar in both task definitions, its config, the app's exporter, IAM, business alarms, dashboard."""
+    errors = []
+    service = next(s for s in stacks if s.name == "service")
+    instruments = app_instruments()
+    declared: set[tuple[str, tuple[str, ...]]] = set()  # (metric, dimension names) the EMF exporter publishes
+    configs = {}
+    for td in ("ApiTaskDefinition", "SiloTaskDefinition"):
+        collector, config, errs = collector_config(service, td)
+        errors += errs
+        if collector is None:
+            continue
+        where = f"service:{td}/{COLLECTOR}"
+        if collector.get("Image") != {"Ref": "CollectorImage"} or "aws-otel-collector" not in str(service.default({"Ref": "CollectorImage"})):
+            errors.append(f"{where}: image must be the CollectorImage parameter (the AWS Distro for OpenTelemetry collector)")
+        if collector.get("Essential") is not False:
+            errors.append(f"{where}: must not be essential (a telemetry outage must not stop a serving task)")
+        if collector.get("Command") != ["--config=env:AOT_CONFIG_CONTENT"]:
+            errors.append(f"{where}: must load its config from AOT_CONFIG_CONTENT")
+        if config is None:
+            continue
+        configs[td] = config
+        receivers, exporters = config.get("receivers") or {}, config.get("exporters") or {}
+        processors, extensions = config.get("processors") or {}, config.get("extensions") or {}
+        http = (((receivers.get("otlp") or {}).get("protocols") or {}).get("http") or {}).get("endpoint", "")
+        if not re.fullmatch(r"(127\.0\.0\.1|localhost):\d+", str(http)):
+            errors.append(f"{where}: the otlp receiver must listen for OTLP/HTTP on localhost only; has {http!r}")
+        pipelines = (config.get("service") or {}).get("pipelines") or {}
+        for name, p in pipelines.items():
+            for kind, defined in (("receivers", receivers), ("processors", processors), ("exporters", exporters)):
+                for component in p.get(kind, []):
+                    if component not in defined:
+                        errors.append(f"{where}: pipeline {name} uses {kind[:-1]} {component}, which the config does not define")
+        for component in (config.get("service") or {}).get("extensions", []):
+            if component not in extensions:
+                errors.append(f"{where}: extension {component} is not defined")
+        if "awsxray" not in (pipelines.get("traces") or {}).get("exporters", []):
+            errors.append(f"{where}: the traces pipeline must export to X-Ray (awsxray)")
+        if "awsemf" not in (pipelines.get("metrics") or {}).get("exporters", []):
+            errors.append(f"{where}: the metrics pipeline must export to CloudWatch (awsemf)")
+        emf = exporters.get("awsemf") or {}
+        if emf.get("namespace") != "LiveStream" or emf.get("log_group_name") != "SUB_MetricsLogGroup":
+            errors.append(f"{where}: awsemf must write namespace LiveStream to the MetricsLogGroup")
+        for declaration in emf.get("metric_declarations") or []:
+            for selector in declaration.get("metric_name_selectors", []):
+                matched = {i for i in instruments if re.search(selector, i)}
+                if not matched:
+                    errors.append(f"{where}: metric selector {selector!r} matches no instrument the app emits")
+                for metric in matched:
+                    for dims in declaration.get("dimensions", []):
+                        declared.add((metric, tuple(sorted(dims))))
+        # The app container exports to that receiver, and starts after the collector.
+        app = service.props(td)["ContainerDefinitions"][0]
+        env = {e["Name"]: e["Value"] for e in app.get("Environment", [])}
+        if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") != f"http://{http}" or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") != "http/protobuf":
+            errors.append(f"service:{td}: the app must export OTLP http/protobuf to the collector at http://{http}")
+        if {"ContainerName": COLLECTOR, "Condition": "START"} not in app.get("DependsOn", []):
+            errors.append(f"service:{td}: the app container must start after the {COLLECTOR} container")
+        # The task role lets the collector write what it exports.
+        role = (service.props(td).get("TaskRoleArn") or {}).get("Fn::GetAtt", [None])[0]
+        allowed = {}
+        for policy in service.props(role).get("Policies", []) if role else []:
+            for st in statements(policy["PolicyDocument"]):
+                for a in as_list(st.get("Action", [])):
+                    allowed.setdefault(a, []).extend(as_list(st.get("Resource", [])))
+        for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords"):
+            if action not in allowed:
+                errors.append(f"service:{role}: the collector needs {action}")
+        for action in ("logs:PutLogEvents", "logs:CreateLogStream"):
+            if {"Fn::GetAtt": ["MetricsLogGroup", "Arn"]} not in allowed.get(action, []):
+                errors.append(f"service:{role}: the collector needs {action} on the MetricsLogGroup")
+    if len(configs) == 2 and configs["ApiTaskDefinition"] != configs["SiloTaskDefinition"]:
+        errors.append("service: the api and silo collectors must run the same config")
+
+    # Every alarm on the LiveStream namespace watches a metric with exactly the dimensions EMF publishes.
+    watched = set()
+    for aid, a in service.of_type("AWS::CloudWatch::Alarm").items():
+        p = a["Properties"]
+        metrics = [p] if "MetricName" in p else [m["MetricStat"]["Metric"] for m in p.get("Metrics", []) if m.get("MetricStat")]
+        for m in metrics:
+            if m.get("Namespace") != "LiveStream":
+                continue
+            dims = m.get("Dimensions", [])
+            if (m.get("MetricName"), tuple(sorted(d["Name"] for d in dims))) not in declared:
+                errors.append(f"service:{aid}: watches {m.get('MetricName')} by {[d['Name'] for d in dims]}, which the collector does not publish")
+            watched.add((m.get("MetricName"), dims[0]["Name"] if dims else None, dims[0]["Value"] if dims else None))
+    for required in REQUIRED_BUSINESS_ALARMS:
+        if required not in watched:
+            errors.append(f"service: no alarm on {required[0]}" + (f" {required[1]}={required[2]}" if required[1] else ""))
+
+    # The dashboard: valid JSON once substituted, showing every alarm of the stack.
+    dashboards = service.of_type("AWS::CloudWatch::Dashboard")
+    if len(dashboards) != 1:
+        errors.append("service: needs one CloudWatch dashboard")
+    for did, d in dashboards.items():
+        body = d["Properties"].get("DashboardBody")
+        text = substituted(body)
+        try:
+            parsed = json.loads(text or "")
+        except json.JSONDecodeError as e:
+            errors.append(f"service:{did}: DashboardBody is not JSON: {e}")
+            continue
+        shown = {a for w in parsed.get("widgets", []) if w.get("type") == "alarm" for a in w["properties"].get("alarms", [])}
+        for aid in service.of_type("AWS::CloudWatch::Alarm"):
+            if f"SUB_{aid}_Arn" not in shown:
+                errors.append(f"service:{did}: the alarm widget does not show {aid}")
     return errors
 
 
 CHECKS = [("references", check_references), ("imports", check_imports), ("resource types", check_resource_types),
           ("ports", check_ports), ("primetime scaling", check_scaling), ("alarms", check_alarms),
           ("dead-letter queues", check_queues), ("services and data", check_services),
-          ("security", check_security), ("inline code", check_inline_code), ("database failover", check_database_failover)]
+          ("security", check_security), ("inline code", check_inline_code), ("database failover", check_database_failover),
+          ("telemetry", check_telemetry)]
 
 
 # ------------------------------------------------------------------------------------------- self-test
@@ -746,6 +910,23 @@ def mutations():
          m("service", "ApiTargetGroup", lambda r: set_path(r, ["Properties", "UnhealthyThresholdCount"], 2))),
         ("PassRole to any service", "security",
          m("service", "SiloTaskRole", lambda r: r["Properties"]["Policies"][2]["PolicyDocument"]["Statement"][2].pop("Condition"))),
+        ("api task without the collector sidecar", "telemetry",
+         m("service", "ApiTaskDefinition", lambda r: r["Properties"]["ContainerDefinitions"].pop())),
+        ("collector traces pipeline without X-Ray", "telemetry",
+         m("service", "SiloTaskDefinition", lambda r: set_path(r["Properties"]["ContainerDefinitions"][1]["Environment"][0], ["Value", "Fn::Sub"],
+                                                                r["Properties"]["ContainerDefinitions"][1]["Environment"][0]["Value"]["Fn::Sub"].replace("exporters: [awsxray]", "exporters: [awsemf]")))),
+        ("app exporting to a collector that is not there", "telemetry",
+         m("service", "ApiTaskDefinition", lambda r: [e.__setitem__("Value", "http://127.0.0.1:4319") for e in r["Properties"]["ContainerDefinitions"][0]["Environment"] if e["Name"] == "OTEL_EXPORTER_OTLP_ENDPOINT"])),
+        ("task role without X-Ray permissions", "telemetry",
+         m("service", "SiloTaskRole", lambda r: r["Properties"]["Policies"].pop())),
+        ("alarm on a metric dimension the collector does not publish", "telemetry",
+         m("service", "QueueDeadLettersAlarm", lambda r: set_path(r, ["Properties", "Dimensions", 0, "Name"], "messaging.destination.name"))),
+        ("no alarm on sessions stuck ending", "telemetry",
+         m("service", "SessionsStuckEndingAlarm", lambda r: set_path(r, ["Properties", "Dimensions", 0, "Value"], "starting"))),
+        ("alarm on an unknown queue state", "alarms",
+         m("service", "QueueBacklogAlarm", lambda r: set_path(r, ["Properties", "Dimensions", 0, "Value"], "waiting"))),
+        ("X-Ray statement smuggling a resource-scoped action onto *", "security",
+         m("service", "ApiTaskRole", lambda r: r["Properties"]["Policies"][-1]["PolicyDocument"]["Statement"][0]["Action"].append("sqs:SendMessage"))),
         ("wildcard resource", "security",
          m("service", "ApiTaskRole", lambda r: set_path(r, ["Properties", "Policies", 0, "PolicyDocument", "Statement", 0, "Resource"], "*"))),
     ]

@@ -1,3 +1,5 @@
+using LiveStream.Infrastructure.Telemetry;
+
 namespace LiveStream.Grains;
 
 /// <summary>
@@ -69,6 +71,7 @@ public sealed class GroupCommit<TItem, TResult>(
                 }
             }
 
+            using var activity = LiveStreamTelemetry.StartGroupCommitFlush(batch.Count);
             try
             {
                 var results = await flush([.. batch.Select(entry => entry.Item)]);
@@ -84,6 +87,7 @@ public sealed class GroupCommit<TItem, TResult>(
             }
             catch (Exception exception)
             {
+                LiveStreamTelemetry.Fail(activity, exception);
                 // Nothing of this batch is acknowledged; its callers see the failure and may retry with their keys.
                 foreach (var (_, done) in batch)
                 {

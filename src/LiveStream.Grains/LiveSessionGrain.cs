@@ -96,6 +96,7 @@ public sealed class LiveSessionGrain(
     {
         _liveMetrics?.Dispose();
         _liveMetrics = null;
+        metrics.TrackTransition(this.GetPrimaryKeyString(), null);
         return Task.CompletedTask;
     }
 
@@ -330,12 +331,18 @@ public sealed class LiveSessionGrain(
         var wakeUp = WakeUp(decision.State);
         var rearm = wakeUp != state.State.WakeUpAt;
         state.State.WakeUpAt = wakeUp;
-        await state.WriteStateAsync();
-
-        if (before.State != decision.State.State)
+        var moved = before.State != decision.State.State;
+        using (moved ? LiveStreamTelemetry.StartSessionTransition(this.GetPrimaryKeyString(), Name(before.State), Name(decision.State.State)) : null)
         {
-            logger.LogInformation("Session {LiveId} moved from {From} to {To}", this.GetPrimaryKeyString(), before.State, decision.State.State);
+            await state.WriteStateAsync();
+        }
+
+        if (moved)
+        {
+            var to = decision.State.State;
+            logger.LogInformation("Session {LiveId} moved from {From} to {To}", this.GetPrimaryKeyString(), before.State, to);
             TrackLive();
+            metrics.TrackTransition(this.GetPrimaryKeyString(), to is SessionState.Starting or SessionState.Ending ? Name(to) : null);
         }
 
         if (!decision.Notices.IsEmpty)
@@ -519,6 +526,8 @@ public sealed class LiveSessionGrain(
     private static bool KeysMatch(string expected, string actual) =>
         System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
             System.Text.Encoding.UTF8.GetBytes(expected), System.Text.Encoding.UTF8.GetBytes(actual));
+
+    private static string Name(SessionState value) => value.ToString().ToLowerInvariant();
 
     /// <summary>
     /// Counts this activation in the live-sessions gauge while the session is live, and keeps a live session

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Grains.Notifications;
 using LiveStream.Infrastructure.Postgres;
+using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -48,6 +50,10 @@ public sealed partial class NotificationFanOutGrain(
 
     private IGrainTimer? _pump;
 
+    // The trace of the call that started this fan-out; the timer-driven pump continues it (not persisted: a
+    // fan-out resumed by its reminder starts a trace of its own).
+    private ActivityContext _origin;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.State is { Event: not null, Completed: false })
@@ -63,6 +69,11 @@ public sealed partial class NotificationFanOutGrain(
 
     public async Task StartAsync(SessionEvent sessionEvent)
     {
+        if (Activity.Current is { } caller && _origin == default)
+        {
+            _origin = caller.Context;
+        }
+
         if (state.State.Event is null)
         {
             // The reminder first, then the state: whatever happens after this call returns, the fan-out finishes.
@@ -114,6 +125,7 @@ public sealed partial class NotificationFanOutGrain(
         {
             var settings = options.Value;
             var sessionEvent = state.State.Event!;
+            using var activity = LiveStreamTelemetry.StartFanOut(sessionEvent.LiveId, sessionEvent.Kind.ToName(), _origin);
             var provider = this.GetStreamProvider(NotificationStreams.Provider);
             var fanOutKey = this.GetPrimaryKeyString();
             while (!state.State.Completed && !cancellationToken.IsCancellationRequested)

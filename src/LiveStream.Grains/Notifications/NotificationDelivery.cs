@@ -1,14 +1,17 @@
 using System.Globalization;
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Infrastructure.Notifications;
+using LiveStream.Infrastructure.Streaming;
 using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace LiveStream.Grains.Notifications;
 
 /// <summary>
-/// Delivers one fan-out chunk to its mentees, effectively once however often the queue hands it over: each
-/// inbox row is keyed (live, mentee, kind) and each push is claimed per (notification, device) before it is sent.
+/// Delivers one fan-out chunk to its mentees however often the queue hands it over: each inbox row is keyed
+/// (live, mentee, kind), so the inbox gets it exactly once; each push is claimed per (notification, device) before
+/// it is sent, so a device gets it at least once (twice only if we crash between the provider's accept and our
+/// record of it), every time with the same <see cref="PushMessageId"/> for the app to de-duplicate on.
 /// </summary>
 public sealed partial class NotificationDelivery(
     NotificationStore store, IPushProvider provider, LiveStreamMetrics metrics, TimeProvider clock, ILogger<NotificationDelivery> logger)
@@ -18,6 +21,8 @@ public sealed partial class NotificationDelivery(
 
     public async Task DeliverAsync(NotificationBatch batch, CancellationToken cancellationToken)
     {
+        using var activity = LiveStreamTelemetry.StartFanOutChunk(
+            batch.Event.LiveId, batch.Event.Kind.ToName(), batch.MenteeIds.Length, Orleans.Runtime.RequestContext.Get(QueueStreamConstants.TraceParentKey) as string);
         var (title, body) = NotificationText.For(batch.Event);
         if (provider.DeliversByRecording)
         {
@@ -42,6 +47,7 @@ public sealed partial class NotificationDelivery(
                     ["mentorId"] = batch.Event.MentorId,
                     ["kind"] = batch.Event.Kind.ToName(),
                     ["notificationId"] = claim.NotificationId.ToString(CultureInfo.InvariantCulture),
+                    [PushMessageId.DataKey] = PushMessageId.For(batch.Event.LiveId, batch.Event.Kind.ToName(), claim.MenteeId, claim.Target.DeviceId),
                 });
                 var (outcome, messageId) = await provider.SendAsync(claim.Target, content, token);
                 if (outcome == PushOutcome.Dropped)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace LiveStream.Host.Auth;
@@ -38,6 +39,7 @@ public static class AuthExtensions
         bearer.TokenValidationParameters.NameClaimType = "sub";
         bearer.TokenValidationParameters.RoleClaimType = auth.RoleClaim;
         bearer.TokenValidationParameters.ValidAudience = auth.Audience;
+        bearer.TokenValidationParameters.AudienceValidator = (audiences, token, _) => IsForThisClient(audiences, token, auth.Audience);
         bearer.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
 
         if (!string.IsNullOrWhiteSpace(auth.Authority))
@@ -45,6 +47,9 @@ public static class AuthExtensions
             bearer.Authority = auth.Authority;
             bearer.Audience = auth.Audience;
             bearer.RequireHttpsMetadata = auth.RequireHttpsMetadata;
+            bearer.RefreshInterval = auth.KeyRefreshInterval;
+            // OIDC issuers (Cognito among them) sign with RSA keys from their JWKS; nothing else is accepted from them.
+            bearer.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256];
             if (!auth.DevTokens.Enabled)
             {
                 return;
@@ -57,6 +62,25 @@ public static class AuthExtensions
             ? [auth.DevTokens.Issuer]
             : [auth.DevTokens.Issuer, auth.Authority];
         bearer.TokenValidationParameters.IssuerSigningKeys = [devKey];
-        bearer.TokenValidationParameters.ValidAlgorithms = string.IsNullOrWhiteSpace(auth.Authority) ? [SecurityAlgorithms.HmacSha256] : null;
+        bearer.TokenValidationParameters.ValidAlgorithms = string.IsNullOrWhiteSpace(auth.Authority)
+            ? [SecurityAlgorithms.HmacSha256]
+            : [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.RsaSha256];
+    }
+
+    /// <summary>
+    /// Whether a token was issued to this app (<paramref name="clientId"/>, <c>Auth:Audience</c>). An ID token names
+    /// it in <c>aud</c>; a Cognito access token has no <c>aud</c> and names it in <c>client_id</c> instead.
+    /// </summary>
+    public static bool IsForThisClient(IEnumerable<string> audiences, SecurityToken token, string clientId)
+    {
+        var named = audiences.ToList();
+        if (named.Count > 0)
+        {
+            return named.Contains(clientId, StringComparer.Ordinal);
+        }
+
+        return token is JsonWebToken jwt
+            && jwt.TryGetPayloadValue<string>("client_id", out var client)
+            && string.Equals(client, clientId, StringComparison.Ordinal);
     }
 }

@@ -19,6 +19,12 @@ public sealed class AuthOptions : IValidatableObject
     /// <summary>Require HTTPS metadata from the authority; only a local test issuer turns it off.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 
+    /// <summary>
+    /// The least time between two fetches of the issuer's keys when a token names a key not yet known (the issuer
+    /// rotated its keys); bounds how often forged <c>kid</c>s can make this process call the issuer.
+    /// </summary>
+    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     public DevTokenOptions DevTokens { get; set; } = new();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -33,6 +39,11 @@ public sealed class AuthOptions : IValidatableObject
             yield return new ValidationResult(
                 "Auth:DevTokens:SigningKey must be at least 32 characters when dev tokens are enabled (run.sh generates one into .local/).",
                 [nameof(DevTokens)]);
+        }
+
+        if (KeyRefreshInterval < TimeSpan.FromSeconds(1) || KeyRefreshInterval > TimeSpan.FromHours(12))
+        {
+            yield return new ValidationResult("Auth:KeyRefreshInterval must be between 1 second and 12 hours.", [nameof(KeyRefreshInterval)]);
         }
 
         if (DevTokens.Lifetime <= TimeSpan.Zero || DevTokens.Lifetime > TimeSpan.FromDays(7))

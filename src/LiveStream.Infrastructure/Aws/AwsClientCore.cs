@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Xml;
 using System.Xml.Linq;
+using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -161,6 +162,7 @@ public sealed class AwsClientCore
     {
         var service = request.Service.SigningName;
         var maxAttempts = Math.Max(0, _options.MaxErrorRetry) + 1;
+        using var activity = LiveStreamTelemetry.StartAwsCall(service, request.Operation);
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -185,6 +187,7 @@ public sealed class AwsClientCore
             {
                 var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
                 var status = response.StatusCode;
+                activity?.SetTag("http.response.status_code", (int)status);
                 AwsLog.Completed(_logger, service, request.Operation, (int)status, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, attempt);
                 if (response.IsSuccessStatusCode)
                 {

@@ -39,7 +39,7 @@ internal sealed class QueueStreamAdapter(
         {
             StreamId = streamId,
             Events = events.Cast<object>().ToList(),
-            RequestContext = requestContext,
+            RequestContext = WithTraceParent(requestContext),
         };
         if (container.Events.Count == 0)
         {
@@ -50,6 +50,19 @@ internal sealed class QueueStreamAdapter(
         // The producer's await completes only once the queue has the message: an acknowledged OnNextAsync is durable.
         // Concurrent producers of a partition share writes (a fan-out enqueues thousands of jobs at once).
         await _batcher.EnqueueAsync(partition, serializer.SerializeToArray(container));
+    }
+
+    /// <summary>The producer's context plus the current span's traceparent (a copy: the caller's dictionary is its own).</summary>
+    private static Dictionary<string, object>? WithTraceParent(Dictionary<string, object>? requestContext)
+    {
+        if (System.Diagnostics.Activity.Current is not { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } activity)
+        {
+            return requestContext;
+        }
+
+        var context = requestContext is null ? new Dictionary<string, object>(1) : new Dictionary<string, object>(requestContext);
+        context[QueueStreamConstants.TraceParentKey] = activity.Id!;
+        return context;
     }
 
     public IQueueAdapterReceiver CreateReceiver(QueueId queueId)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,7 @@ public sealed class LiveStreamMetrics : IDisposable
     public const string Comments = "livestream.comments";
     public const string NotificationLag = "livestream.notifications.lag";
     public const string QueueDepth = "livestream.queue.depth";
+    public const string TransitionAge = "livestream.sessions.transition.age";
 
     public const string SessionIdAttribute = "livestream.session.id";
     public const string ReactionKindAttribute = "livestream.reaction.kind";
@@ -32,6 +34,7 @@ public sealed class LiveStreamMetrics : IDisposable
     public const string QueueNameAttribute = "messaging.destination.name";
     public const string QueueStateAttribute = "livestream.queue.state";
     public const string QueueBackendAttribute = "messaging.system";
+    public const string SessionStateAttribute = "livestream.session.state";
 
     /// <summary>The instruments that carry <see cref="SessionIdAttribute"/>.</summary>
     public static IReadOnlyList<string> PerSessionInstruments { get; } = [SessionViewers, SessionReactions];
@@ -47,6 +50,7 @@ public sealed class LiveStreamMetrics : IDisposable
     private readonly Dictionary<string, int> _viewers = new(StringComparer.Ordinal);
     private readonly Lock _viewersGate = new();
     private readonly ConcurrentDictionary<string, IReadOnlyList<QueueDepthSample>> _queueDepths = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string State, long Since)> _transitions = new(StringComparer.Ordinal);
 
     public LiveStreamMetrics(IMeterFactory meterFactory, IOptions<LiveStreamMetricsOptions> options)
     {
@@ -56,6 +60,8 @@ public sealed class LiveStreamMetrics : IDisposable
         {
             _meter.CreateObservableUpDownCounter(
                 LiveSessions, () => _liveSessions.Count, "{session}", "Live sessions whose grain is active on this silo.");
+            _meter.CreateObservableGauge(
+                TransitionAge, ObserveTransitionAges, "s", "How long the oldest session on this silo has been starting or ending, by state.");
         }
 
         if (options.Value.Viewers)
@@ -118,6 +124,22 @@ public sealed class LiveStreamMetrics : IDisposable
         }
     }
 
+    /// <summary>
+    /// The session entered <paramref name="state"/> (<c>starting</c> or <c>ending</c>) now; null: it is in no
+    /// transitional state any more (or its grain left this silo).
+    /// </summary>
+    public void TrackTransition(string liveId, string? state)
+    {
+        if (state is null)
+        {
+            _transitions.TryRemove(liveId, out _);
+        }
+        else
+        {
+            _transitions[liveId] = (state, Stopwatch.GetTimestamp());
+        }
+    }
+
     /// <summary>The latest depth sample of one queue provider; replaces its previous sample.</summary>
     public void SetQueueDepths(string provider, IReadOnlyList<QueueDepthSample> samples) => _queueDepths[provider] = samples;
 
@@ -158,6 +180,13 @@ public sealed class LiveStreamMetrics : IDisposable
             }
         }
     }
+
+    private IEnumerable<Measurement<double>> ObserveTransitionAges() =>
+        _transitions.Values
+            .GroupBy(entry => entry.State, StringComparer.Ordinal)
+            .Select(group => new Measurement<double>(
+                Stopwatch.GetElapsedTime(group.Min(entry => entry.Since)).TotalSeconds,
+                new KeyValuePair<string, object?>(SessionStateAttribute, group.Key)));
 
     private IEnumerable<Measurement<long>> ObserveQueueDepths()
     {

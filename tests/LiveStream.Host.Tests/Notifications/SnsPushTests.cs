@@ -121,6 +121,79 @@ public sealed class SnsPushTests
             .Elements().Single(v => v.Name.LocalName == "value").Value.ToLowerInvariant());
     }
 
+    [Fact]
+    public async Task A_push_sent_again_after_a_crash_between_publish_and_record_carries_the_same_push_id()
+    {
+        // Arrange
+        await using var moto = await MotoServer.StartAsync();
+        await using var database = await TestDatabase.CreateAsync();
+        var fcm = await CreatePlatformApplicationAsync(moto, "GCM");
+        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
+        {
+            Settings = new Dictionary<string, string>(MotoServer.AwsSettings(moto.ServiceUrl))
+            {
+                ["Notifications:Push:Provider"] = "Sns",
+                ["Notifications:Push:Sns:ApnsApplicationArn"] = fcm,
+                ["Notifications:Push:Sns:FcmApplicationArn"] = fcm,
+            },
+        });
+        using var api = new ApiClient(host.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var menteeId = Ids.New("mentee");
+        var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
+        var menteeToken = await api.CreateMenteeAsync(menteeId);
+        await RegisterDeviceAsync(api, menteeId, menteeToken, "phone", "fcm", $"fcm-{menteeId}");
+        await FollowAsync(api, menteeId, menteeToken, mentorId);
+        // The crash: the first attempt to record a push as sent fails after SNS accepted it (a sequence, unlike a
+        // table, keeps counting when the failing statement rolls back).
+        await database.ScalarAsync<object>("""
+            CREATE SEQUENCE injected_crashes;
+            CREATE FUNCTION crash_once_after_publish() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.status = 'sent' AND nextval('injected_crashes') = 1 THEN
+                    RAISE EXCEPTION 'injected crash between the SNS publish and its record';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER crash_once_after_publish BEFORE UPDATE ON push_deliveries
+                FOR EACH ROW EXECUTE FUNCTION crash_once_after_publish();
+            """);
+
+        // Act
+        var liveId = await api.ScheduleAsync(mentorId, "engines", mentorToken, "Bernoulli numbers");
+        await WaitAsync(async () => await database.ScalarAsync<string>(
+            "SELECT p.status FROM push_deliveries p JOIN notifications n ON n.id = p.notification_id WHERE n.live_id = @live",
+            ("live", liveId)) == "sent", "the push was recorded as sent");
+
+        // Assert: the crash happened, the device got the push twice (at-least-once), both times with one id, and
+        // the inbox has it once.
+        Assert.True(await database.ScalarAsync<long>("SELECT last_value FROM injected_crashes") >= 2, "the crash was not injected");
+        var endpoint = await FindEndpointAsync(moto, $"fcm-{menteeId}");
+        var pushIds = endpoint!.Value.GetProperty("messages").EnumerateObject()
+            .Select(message => PushIdOf(message.Value.GetString()!))
+            .ToList();
+        Assert.Equal(2, pushIds.Count);
+        Assert.Single(pushIds.Distinct());
+        Assert.Equal(global::LiveStream.Infrastructure.Notifications.PushMessageId.For(liveId, "scheduled", menteeId, "phone"), pushIds[0]);
+        Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM notifications WHERE mentee_id = @m AND live_id = @live", ("m", menteeId), ("live", liveId)));
+    }
+
+    /// <summary>The <c>pushId</c> the app reads from an FCM push (SNS's JSON message, its GCM member).</summary>
+    private static string PushIdOf(string snsMessage)
+    {
+        using var structure = JsonDocument.Parse(snsMessage);
+        using var fcm = JsonDocument.Parse(structure.RootElement.GetProperty("GCM").GetString()!);
+        return Find(fcm.RootElement) ?? throw new InvalidOperationException($"No pushId in {snsMessage}");
+
+        static string? Find(JsonElement element) => element.ValueKind switch
+        {
+            JsonValueKind.Object => element.TryGetProperty("pushId", out var id)
+                ? id.GetString()
+                : element.EnumerateObject().Select(p => Find(p.Value)).FirstOrDefault(v => v is not null),
+            _ => null,
+        };
+    }
+
     private static async Task RegisterDeviceAsync(ApiClient api, string menteeId, string token, string deviceId, string platform, string deviceToken)
     {
         using var response = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/devices/{deviceId}", new { platform, token = deviceToken }, token);
