@@ -527,7 +527,7 @@ public sealed class LiveSessionGrain(
         System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
             System.Text.Encoding.UTF8.GetBytes(expected), System.Text.Encoding.UTF8.GetBytes(actual));
 
-    private static string Name(SessionState value) => value.ToString().ToLowerInvariant();
+    private static string Name(SessionState? value) => value?.ToString().ToLowerInvariant() ?? "none";
 
     /// <summary>
     /// Counts this activation in the live-sessions gauge while the session is live, and keeps a live session
