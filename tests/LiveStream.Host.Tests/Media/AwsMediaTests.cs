@@ -24,14 +24,14 @@ public sealed class AwsMediaTests
         await using var proxy = new AwsRoutingProxy(moto.ServiceUrl);
         var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
         await using var database = await TestDatabase.CreateAsync();
-        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
-        {
-            Settings = AwsSettings(proxy.ServiceUrl, queueUrl),
-        });
+        var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
+        settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
+        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });
         using var api = new ApiClient(host.CreateClient());
         var mentorId = Ids.New("mentor");
         var token = await api.CreateMentorAsync(mentorId, "engines");
         var liveId = await api.ScheduleAsync(mentorId, "engines", token);
+        proxy.PlaylistHasSegment = false;
 
         // Act: start; MediaLive waits for input, then the mentor's encoder connects.
         using var startResponse = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token);
@@ -41,6 +41,9 @@ public sealed class AwsMediaTests
         var channel = Assert.Single(whileLive.MediaLiveChannels);
         await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, channel.Arn, ProbeAlert, set: true, DateTimeOffset.UtcNow.AddSeconds(-1));
         await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, channel.Arn, ProbeAlert, set: false, DateTimeOffset.UtcNow);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var stillStarting = await ApiClient.JsonAsync(await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}", token: token));
+        proxy.PlaylistHasSegment = true;
         var live = await WaitForStateAsync(api, mentorId, liveId, token, "live");
 
         // Act: stop, then S3 reports the harvested manifest through SQS
@@ -64,8 +67,9 @@ public sealed class AwsMediaTests
         // Assert: the emulator's input has no push address (real MediaLive assigns one), so there is none to hand out.
         await ApiClient.AssertProblemAsync(ingestResponse, HttpStatusCode.Conflict);
 
-        // Assert: live once the input alert cleared, played through CloudFront.
-        Assert.StartsWith("https://d111.cloudfront.test/", live.GetProperty("playbackUrl").GetString(), StringComparison.Ordinal);
+        // Assert: live once the input alert cleared and the playback URL lists a segment, played through the CDN's host.
+        Assert.Equal("starting", stillStarting.GetProperty("state").GetString());
+        Assert.StartsWith(proxy.ServiceUrl.ToString(), live.GetProperty("playbackUrl").GetString(), StringComparison.Ordinal);
         Assert.False(string.IsNullOrEmpty(live.GetProperty("startedAt").GetString()));
 
         // Assert: stop stopped the channel and asked for the harvest, signed, to the recordings bucket.
@@ -96,6 +100,7 @@ public sealed class AwsMediaTests
         var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
         await using var database = await TestDatabase.CreateAsync();
         var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
+        settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
         settings["Media:NoInputTimeout"] = "00:00:04";
         settings["Media:ReconnectGrace"] = "00:00:05";
         await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });

@@ -20,6 +20,9 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private int _groups;
+    private readonly Lock _faults = new();
+    private (Func<CapturedRequest, bool> Match, bool AfterForward)? _fault;
+    private (Func<CapturedRequest, bool> Match, TaskCompletionSource Reached)? _hold;
 
     public AwsRoutingProxy(Uri motoUrl)
     {
@@ -31,6 +34,37 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
     }
 
     public Uri ServiceUrl { get; }
+
+    /// <summary>
+    /// Also the playback origin (CloudFront in production): GETs of a playlist answer 404 until the encoder's first
+    /// segment is "out", then a playlist listing one segment.
+    /// </summary>
+    public bool PlaylistHasSegment { get; set; } = true;
+
+    /// <summary>
+    /// Fails the next AWS call matching <paramref name="match"/> with a non-retryable error. With
+    /// <paramref name="afterForward"/> the emulator carries it out first (the answer is lost, as in a crash or a
+    /// timeout after the service acted); stubbed calls are never carried out.
+    /// </summary>
+    public void FailNext(Func<CapturedRequest, bool> match, bool afterForward)
+    {
+        lock (_faults)
+        {
+            _fault = (match, afterForward);
+        }
+    }
+
+    /// <summary>Never answers the next AWS call matching <paramref name="match"/>; the task completes when it arrives (the caller then kills the process).</summary>
+    public Task HoldNextAsync(Func<CapturedRequest, bool> match)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_faults)
+        {
+            _hold = (match, reached);
+        }
+
+        return reached.Task;
+    }
 
     /// <summary>The requests answered here rather than by the emulator.</summary>
     public IReadOnlyList<CapturedRequest> Stubbed => [.. _stubbed];
@@ -81,7 +115,40 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
         int status;
         string contentType;
         byte[] answer;
-        if (path.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal) || path.StartsWith("/harvest_jobs", StringComparison.Ordinal))
+        (Func<CapturedRequest, bool> Match, bool AfterForward)? fault = null;
+        (Func<CapturedRequest, bool> Match, TaskCompletionSource Reached)? held = null;
+        lock (_faults)
+        {
+            if (_fault is { } armed && armed.Match(request))
+            {
+                (fault, _fault) = (armed, null);
+            }
+
+            if (_hold is { } hold && hold.Match(request))
+            {
+                (held, _hold) = (hold, null);
+            }
+        }
+
+        if (held is { } holding)
+        {
+            // The caller kills the process now; this request never gets an answer.
+            holding.Reached.TrySetResult();
+            await Task.Delay(Timeout.Infinite, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            return;
+        }
+
+        if (fault is { AfterForward: false })
+        {
+            (status, contentType, answer) = Injected();
+        }
+        else if (request.Method == "GET" && path.EndsWith(".m3u8", StringComparison.Ordinal))
+        {
+            (status, contentType, answer) = PlaylistHasSegment
+                ? (200, "application/vnd.apple.mpegurl", Encoding.UTF8.GetBytes("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000,\nsegment-0.ts\n"))
+                : (404, "text/plain", Encoding.UTF8.GetBytes("not found"));
+        }
+        else if (path.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal) || path.StartsWith("/harvest_jobs", StringComparison.Ordinal))
         {
             _stubbed.Enqueue(request);
             (status, contentType, answer) = (200, "application/json", Encoding.UTF8.GetBytes(StubAnswer(request, path)));
@@ -112,12 +179,20 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
             answer = await response.Content.ReadAsByteArrayAsync();
         }
 
+        if (fault is { AfterForward: true })
+        {
+            (status, contentType, answer) = Injected();
+        }
+
         context.Response.StatusCode = status;
         context.Response.ContentType = contentType;
         context.Response.ContentLength64 = answer.Length;
         await context.Response.OutputStream.WriteAsync(answer);
         context.Response.Close();
     }
+
+    private static (int, string, byte[]) Injected() =>
+        (400, "application/json", Encoding.UTF8.GetBytes("{\"message\":\"Injected fault\",\"__type\":\"BadRequestException\"}"));
 
     private string StubAnswer(CapturedRequest request, string path)
     {

@@ -24,6 +24,8 @@ public sealed class LiveMediaTests(MediaFixture fixture)
         var publisher = Ffmpeg.Publish($"{ingest.Url}/{ingest.StreamKey}", sentSeconds);
         var live = await WaitForStateAsync(api, mentorId, liveId, token, "live");
         var playbackUrl = live.GetProperty("playbackUrl").GetString()!;
+        using var playlistAtLive = await api.Http.GetAsync(new Uri(playbackUrl));
+        var playlistAtLiveText = await playlistAtLive.Content.ReadAsStringAsync();
         var hls = await WaitForProbeAsync(playbackUrl);
         using var playlist = await api.Http.GetAsync(new Uri(playbackUrl));
         var playlistText = await playlist.Content.ReadAsStringAsync();
@@ -38,6 +40,10 @@ public sealed class LiveMediaTests(MediaFixture fixture)
 
         // Assert
         Assert.Equal(0, publisherExit);
+
+        // A player opening the session the moment it says live gets a playlist it can start on.
+        Assert.Equal(HttpStatusCode.OK, playlistAtLive.StatusCode);
+        Assert.Contains("#EXTINF:", playlistAtLiveText, StringComparison.Ordinal);
         Assert.DoesNotContain(ingest.StreamKey, playbackUrl, StringComparison.Ordinal);
         Assert.Contains("hls", hls.Format, StringComparison.Ordinal);
         Assert.Contains("h264", hls.Codecs);

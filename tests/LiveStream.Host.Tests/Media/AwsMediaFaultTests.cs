@@ -1,0 +1,131 @@
+using System.Net;
+using LiveStream.Infrastructure.Tests.Aws;
+using LiveStream.Testing;
+using static LiveStream.Host.Tests.Media.MotoMedia;
+
+namespace LiveStream.Host.Tests.Media;
+
+/// <summary>
+/// A failure at each AWS step of the start and of the stop (the call refused, or carried out with its answer lost):
+/// after the retry the emulator holds exactly one of each resource while the session is live, and none once it is
+/// recorded.
+/// </summary>
+public sealed class AwsMediaFaultTests
+{
+    private const string NoInputAlert = "RTMP Has No Audio/Video";
+
+    /// <summary>Every AWS call of a start and of a stop (with the deletions after the recording), in order.</summary>
+    public static TheoryData<string> Steps() =>
+        [.. StartSteps.Keys.Concat(StopSteps.Keys)];
+
+    private static readonly Dictionary<string, Func<CapturedRequest, bool>> StartSteps = new()
+    {
+        ["CreateInputSecurityGroup"] = r => r.Method == "POST" && Path(r) == "/prod/inputSecurityGroups",
+        ["CreateInput"] = r => r.Method == "POST" && Path(r) == "/prod/inputs",
+        ["CreateChannel (MediaPackage)"] = r => r.Method == "POST" && Path(r) == "/channels",
+        ["CreateOriginEndpoint"] = r => r.Method == "POST" && Path(r) == "/origin_endpoints",
+        ["CreateChannel (MediaLive)"] = r => r.Method == "POST" && Path(r) == "/prod/channels",
+        ["StartChannel"] = r => r.Method == "POST" && Path(r).EndsWith("/start", StringComparison.Ordinal),
+    };
+
+    private static readonly Dictionary<string, Func<CapturedRequest, bool>> StopSteps = new()
+    {
+        ["StopChannel"] = r => r.Method == "POST" && Path(r).EndsWith("/stop", StringComparison.Ordinal),
+        ["CreateHarvestJob"] = r => r.Method == "POST" && Path(r) == "/harvest_jobs",
+        ["DeleteChannel (MediaLive)"] = r => r.Method == "DELETE" && Path(r).StartsWith("/prod/channels/", StringComparison.Ordinal),
+        ["DeleteOriginEndpoint"] = r => r.Method == "DELETE" && Path(r).StartsWith("/origin_endpoints/", StringComparison.Ordinal),
+        ["DeleteChannel (MediaPackage)"] = r => r.Method == "DELETE" && Path(r).StartsWith("/channels/", StringComparison.Ordinal),
+        ["DeleteInput"] = r => r.Method == "DELETE" && Path(r).StartsWith("/prod/inputs/", StringComparison.Ordinal),
+        ["DeleteInputSecurityGroup"] = r => r.Method == "DELETE" && Path(r).StartsWith("/prod/inputSecurityGroups/", StringComparison.Ordinal),
+    };
+
+    [Fact]
+    public async Task A_failure_at_any_step_of_start_or_stop_converges_to_one_of_each_resource_while_live_and_none_after()
+    {
+        // Arrange: one emulator and host; one session per failing step, refused and (separately) carried out with its answer lost.
+        await using var moto = await MotoServer.StartAsync();
+        await using var proxy = new AwsRoutingProxy(moto.ServiceUrl);
+        var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
+        await using var database = await TestDatabase.CreateAsync();
+        var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
+        settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
+        settings["Media:RetryDelay"] = "00:00:02";
+        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });
+        using var api = new ApiClient(host.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var token = await api.CreateMentorAsync(mentorId, "engines");
+        var failures = new List<string>();
+
+        foreach (var (step, match) in StartSteps.Concat(StopSteps))
+        {
+            // The security group and the harvest job are answered by the proxy (the emulator lacks them): refused only.
+            foreach (var afterForward in step is "CreateInputSecurityGroup" or "CreateHarvestJob" ? new[] { false } : [false, true])
+            {
+                var liveId = await api.ScheduleAsync(mentorId, "engines", token);
+
+                // Act: the start (retried once by the mentor), input arrives, the stop (retried), the recording.
+                if (StartSteps.ContainsKey(step))
+                {
+                    proxy.FailNext(match, afterForward);
+                }
+
+                await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/start", token);
+                await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/start", token);
+                var channel = await ChannelAsync(moto, liveId);
+                await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, channel.Arn, NoInputAlert, set: false, DateTimeOffset.UtcNow);
+                await WaitForStateAsync(api, mentorId, liveId, token, "live");
+                var whileLive = await SessionResourcesAsync(moto, liveId);
+                var alive = await LiveResourcesAsync(moto, whileLive);
+
+                if (StopSteps.ContainsKey(step))
+                {
+                    proxy.FailNext(match, afterForward);
+                }
+
+                await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/stop", token);
+                await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/stop", token);
+                await WaitForStateAsync(api, mentorId, liveId, token, "ended");
+                await PutRecordingAsync(moto.ServiceUrl, $"recordings/{liveId}/index.m3u8");
+                await WaitForStateAsync(api, mentorId, liveId, token, "recorded");
+                var left = await WaitForNoneAsync(moto, whileLive);
+
+                // Assert (collected, so one run names every step that leaks)
+                var label = $"{step} ({(afterForward ? "answer lost" : "refused")})";
+                if (whileLive.MediaLiveChannels.Count != 1 || whileLive.Inputs.Count != 1 || whileLive.PackageChannels.Count != 1 || whileLive.Endpoints.Count != 1 || alive.Count != 4)
+                {
+                    failures.Add($"{label}: while live {whileLive}; alive: {string.Join(", ", alive)}");
+                }
+
+                if (left.Count > 0)
+                {
+                    failures.Add($"{label}: left behind {string.Join(", ", left)}");
+                }
+            }
+        }
+
+        Assert.Empty(failures);
+    }
+
+    private static async Task SendAsync(ApiClient api, HttpMethod method, string path, string token)
+    {
+        using var response = await api.SendAsync(method, path, token: token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private static async Task<List<string>> WaitForNoneAsync(MotoServer moto, SessionResources seen)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var alive = await LiveResourcesAsync(moto, seen);
+            if (alive.Count == 0 || watch.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                return alive;
+            }
+
+            await Task.Delay(500);
+        }
+    }
+
+    private static string Path(CapturedRequest request) => request.RawUrl.Split('?')[0];
+}
