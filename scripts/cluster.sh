@@ -11,7 +11,7 @@
 #   scripts/cluster.sh db stop|kill|start|freeze|thaw|failover   database faults for the chaos runs (kill = stop -m
 #                                       immediate; freeze = SIGSTOP every server process; failover = kill the primary
 #                                       and promote the replica)
-# CLUSTER_REPLICA=1: also a streaming replica on LIVESTREAM_PG_PORT+1 (.local/cluster/pg-replica); every process
+# CLUSTER_REPLICA=1: also a streaming replica on LIVESTREAM_PG_REPLICA_PORT (default LIVESTREAM_PG_PORT+1; data in .local/cluster/pg-replica); every process
 # lists both hosts with Target Session Attributes=primary (a promotion is followed) and reads lag-tolerant pages
 # from the replica (ConnectionStrings__PostgresRead).
 # Ports (all derived from CLUSTER_BASE_PORT, default 8100): api1/api2 HTTP base+0/base+1; silo1..3 HTTP base+10..12,
@@ -34,7 +34,7 @@ silo_port() { echo $((base + 19 + $(index_of "$1"))); }
 gateway_port() { echo $((base + 29 + $(index_of "$1"))); }
 pid_of() { [ -s "$dir/$1.pid" ] && cat "$dir/$1.pid" || true; }
 alive() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
-replica_port=$((pg_port + 1))
+replica_port=${LIVESTREAM_PG_REPLICA_PORT:-$((pg_port + 1))}
 with_replica() { [ "${CLUSTER_REPLICA:-0}" = 1 ]; }
 connection() {
   if with_replica; then
