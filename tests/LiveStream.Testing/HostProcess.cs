@@ -99,7 +99,17 @@ public sealed partial class HostProcess : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the LiveStream host.");
         var host = new HostProcess(process, options, httpPort, siloPort, gatewayPort);
-        await host.WaitUntilReadyAsync(options.ReadyTimeout);
+        try
+        {
+            await host.WaitUntilReadyAsync(options.ReadyTimeout);
+        }
+        catch
+        {
+            // Nobody else holds the process yet: a host that never got ready must not outlive the test run.
+            await host.DisposeAsync();
+            throw;
+        }
+
         return host;
     }
 

@@ -83,10 +83,13 @@ public static class ObservabilityExtensions
                 }
             });
 
-        // The standard OTEL_EXPORTER_OTLP_* variables choose the collector; nothing is exported without one.
+        // The standard OTEL_EXPORTER_OTLP_* variables choose the collector; nothing is exported without one. Traces
+        // and metrics only: logs go to stdout (CloudWatch Logs through the awslogs driver), and exporting them too
+        // would export the exporter's own HTTP logs in a loop.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            telemetry.UseOtlpExporter();
+            telemetry.WithTracing(tracing => tracing.AddOtlpExporter()).WithMetrics(metrics => metrics.AddOtlpExporter());
+            builder.Logging.AddFilter("System.Net.Http.HttpClient.Otlp", LogLevel.Warning);
         }
 
         if (observability.Dashboard.Enabled && role.HostsGrains())

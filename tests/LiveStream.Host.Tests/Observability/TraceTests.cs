@@ -28,9 +28,19 @@ public sealed class TracedClusterFixture : IAsyncLifetime
         var options = new HostProcessOptions(_database.ConnectionString, HostProcess.NewSigningKey())
         {
             Settings = new Dictionary<string, string>(Receiver.ExporterSettings) { ["Media:Local:CallbackSecret"] = CallbackSecret },
+            ReadyTimeout = TimeSpan.FromMinutes(2),
         };
+        // xunit does not dispose a fixture whose start failed: the silo must not outlive a failed api start.
         Silo = await HostProcess.StartAsync(options with { Role = "silo" });
-        Api = await HostProcess.StartAsync(options with { Role = "api" });
+        try
+        {
+            Api = await HostProcess.StartAsync(options with { Role = "api" });
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
