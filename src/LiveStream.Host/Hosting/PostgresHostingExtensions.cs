@@ -35,6 +35,7 @@ public static class PostgresHostingExtensions
             string.IsNullOrWhiteSpace(read) ? null : CreateDataSource(read, "read")));
         builder.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
         builder.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
+        builder.Services.AddSingleton<ISessionIndexStore, PostgresSessionIndexStore>();
         builder.Services.AddSingleton<SchemaMigrator>();
 
         // Registered before Orleans so the schema exists before the silo touches its tables.
