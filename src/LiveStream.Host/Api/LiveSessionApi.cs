@@ -54,7 +54,8 @@ public static class LiveSessionApi
         return TypedResults.Created($"/mentor/{session.MentorId}/live/{session.LiveId}", SessionDetailResponse.From(session, view));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views)
     {
         var session = grains.GetGrain<ILiveSessionGrain>(liveId);
         var current = await session.GetAsync();
@@ -69,6 +70,7 @@ public static class LiveSessionApi
         }
 
         var cancelled = await session.CancelAsync();
+        views.ForgetSession(liveId);
         return TypedResults.Ok(SessionDetailResponse.From(cancelled, await grains.GetGrain<IMentorGrain>(cancelled.MentorId).GetAsync()));
     }
 
@@ -90,11 +92,14 @@ public static class LiveSessionApi
         return TypedResults.Ok(SessionListResponse.From(page));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> GetAsync(string mentorId, string liveId, IGrainFactory grains)
+    private static async Task<Results<ETaggedJson<SessionDetailResponse>, ProblemHttpResult>> GetAsync(
+        string mentorId, string liveId, ClaimsPrincipal user, HotViewCache views)
     {
-        // Both grains at once, one message each: the session grain answers with its counts too.
-        var viewTask = grains.GetGrain<ILiveSessionGrain>(liveId).GetViewAsync();
-        var mentorTask = grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
+        // Both views at once, each from this process's cache (or one grain call each); the session's own mentor reads
+        // through the cache so they see their own changes at once.
+        var fresh = user.IsMentor(mentorId);
+        var viewTask = views.GetSessionAsync(liveId, fresh);
+        var mentorTask = views.GetMentorAsync(mentorId, fresh);
         var view = await viewTask;
         var mentor = await mentorTask;
         if (view is not { Session: var session } || session.MentorId != mentorId)
@@ -102,6 +107,6 @@ public static class LiveSessionApi
             return Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.");
         }
 
-        return TypedResults.Ok(SessionDetailResponse.From(session, mentor, view.Reactions));
+        return new ETaggedJson<SessionDetailResponse>(SessionDetailResponse.From(session, mentor, view.Reactions));
     }
 }
