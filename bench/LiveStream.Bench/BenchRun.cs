@@ -137,7 +137,7 @@ public static class BenchRun
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         try
         {
-            await process.WaitUntilAnswersAsync(baseAddress, TimeSpan.FromSeconds(30));
+            await process.WaitUntilAnswersAsync(baseAddress, TimeSpan.FromMinutes(2));
             using var http = new HttpClient();
             var bytes = (await http.GetByteArrayAsync(baseAddress)).Length;
             return new Baseline(process, baseAddress, bytes);
