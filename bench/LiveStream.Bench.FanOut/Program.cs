@@ -59,6 +59,7 @@ try
     // The session grain needs its media provider (local by default; nothing is started until a session goes live)
     // and its interaction store.
     builder.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
+    builder.Services.AddSingleton<ISessionIndexStore, PostgresSessionIndexStore>();
     builder.Services.AddLiveStreamMedia(configuration);
     builder.Services.AddLiveStreamNotifications(configuration);
     builder.UseOrleans(silo => silo

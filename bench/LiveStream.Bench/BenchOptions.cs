@@ -9,7 +9,13 @@ public sealed record BenchOptions
 
     public required string RepositoryRoot { get; init; }
 
-    public string HostAssembly => Path.Combine(RepositoryRoot, "src", "LiveStream.Host", "bin", "Release", "net10.0", "LiveStream.Host.dll");
+    /// <summary>The host under test; another build (e.g. of the main branch) can be measured with <c>--host</c>.</summary>
+    public string HostAssembly => HostOverride ?? Path.Combine(RepositoryRoot, "src", "LiveStream.Host", "bin", "Release", "net10.0", "LiveStream.Host.dll");
+
+    public string? HostOverride { get; init; }
+
+    /// <summary>Sessions one mentor schedules and cancels in the history probe (see <see cref="HistoryProbe"/>).</summary>
+    public int HistorySessions { get; init; } = 2400;
 
     public int Threads { get; init; } = 2;
 
@@ -55,6 +61,9 @@ public sealed record BenchOptions
           --mentees <n>          mentees seeded (default 50)
           --output <file>        report path, relative to the repository root (default docs/benchmarks.md)
           --command <text>       the command line to print in the report
+          --history <n>          sessions scheduled + cancelled by one mentor in the history probe (default 2400;
+                                 runs when --scenarios is not given or names `history`)
+          --host <dll>           the LiveStream.Host.dll to measure (default: this repository's Release build)
           --host-env <list>      extra KEY=VALUE,... for the host processes (e.g. DOTNET_PerfMapEnabled=1)
         """;
 
@@ -71,7 +80,7 @@ public sealed record BenchOptions
             values[args[i][2..]] = args[++i];
         }
 
-        var known = new[] { "postgres", "repo", "threads", "connections", "duration", "warmup", "timeout", "topologies", "scenarios", "mentees", "output", "command", "host-env" };
+        var known = new[] { "postgres", "repo", "threads", "connections", "duration", "warmup", "timeout", "topologies", "scenarios", "mentees", "output", "command", "host-env", "history", "host" };
         if (values.Keys.FirstOrDefault(key => !known.Contains(key)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.\n{Usage}");
@@ -97,6 +106,8 @@ public sealed record BenchOptions
             Mentees = Int(values, "mentees", defaults.Mentees),
             Output = values.GetValueOrDefault("output") ?? defaults.Output,
             Command = values.GetValueOrDefault("command"),
+            HistorySessions = Int(values, "history", defaults.HistorySessions),
+            HostOverride = values.TryGetValue("host", out var host) ? Path.GetFullPath(host) : null,
             HostEnvironment = values.TryGetValue("host-env", out var hostEnvironment)
                 ? List(hostEnvironment).Select(pair => pair.Split('=', 2)).ToDictionary(
                     pair => pair[0], pair => pair.Length == 2 ? pair[1] : throw new ArgumentException($"--host-env wants KEY=VALUE, not '{pair[0]}'."))

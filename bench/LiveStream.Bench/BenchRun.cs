@@ -7,7 +7,7 @@ namespace LiveStream.Bench;
 /// <summary>What one scenario gave in one topology: measured, or skipped with the reason.</summary>
 public sealed record ScenarioResult(Scenario Scenario, WrkResult? Result, CpuSplit? Cpu, string? Skipped);
 
-public sealed record TopologyResult(Topology Topology, IReadOnlyList<ScenarioResult> Scenarios, IReadOnlyList<string> ServerGroups, int SessionDetailBytes);
+public sealed record TopologyResult(Topology Topology, IReadOnlyList<ScenarioResult> Scenarios, IReadOnlyList<string> ServerGroups, int SessionDetailBytes, HistoryResult? History = null);
 
 /// <summary>The run: baseline process, then for each topology a fresh database, the host, the seed and every scenario.</summary>
 public static class BenchRun
@@ -72,7 +72,16 @@ public static class BenchRun
                     $"bench:   {scenario.Id,-16} {result.RequestsPerSecond,10:0} req/s  p50 {result.P50Milliseconds,7:0.00} ms  p99 {result.P99Milliseconds,7:0.00} ms  errors {result.ErrorSummary}"));
             }
 
-            results.Add(new TopologyResult(topology, scenarios, [.. groups.Where(group => group.Name != JitGroup).Select(group => group.Name)], seed.SessionDetailBytes));
+            HistoryResult? history = null;
+            if (options.Scenarios.Count == 0 || options.Scenarios.Contains(HistoryResult.ScenarioId))
+            {
+                Console.WriteLine($"bench:   {HistoryResult.ScenarioId,-16} {options.HistorySessions} sessions scheduled + cancelled by one mentor");
+                history = await HistoryProbe.RunAsync(host.BaseAddress, options.HistorySessions, [.. host.Processes.Select(process => process.Id)]);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"bench:   {HistoryResult.ScenarioId,-16} first {history.Sample}: {history.FirstMsPerPair:0.0} ms/pair, last {history.Sample}: {history.LastMsPerPair:0.0} ms/pair, RSS {history.RssBeforeMiB:0} -> {history.RssAfterMiB:0} MiB"));
+            }
+
+            results.Add(new TopologyResult(topology, scenarios, [.. groups.Where(group => group.Name != JitGroup).Select(group => group.Name)], seed.SessionDetailBytes, history));
         }
 
         var output = Path.Combine(options.RepositoryRoot, options.Output);
@@ -128,7 +137,7 @@ public static class BenchRun
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         try
         {
-            await process.WaitUntilAnswersAsync(baseAddress, TimeSpan.FromSeconds(30));
+            await process.WaitUntilAnswersAsync(baseAddress, TimeSpan.FromMinutes(2));
             using var http = new HttpClient();
             var bytes = (await http.GetByteArrayAsync(baseAddress)).Length;
             return new Baseline(process, baseAddress, bytes);

@@ -10,7 +10,8 @@ namespace LiveStream.Bench;
 /// </summary>
 public sealed class HostTopology : IAsyncDisposable
 {
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+    // Generous: on a shared box other builds can starve a starting host for minutes.
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(5);
 
     private readonly List<ChildProcess> _processes = [];
 

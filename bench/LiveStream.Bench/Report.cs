@@ -46,6 +46,24 @@ public static class Report
             WriteTopology(md, topology);
         }
 
+        var histories = topologies.Where(t => t.History is not null).ToList();
+        if (histories.Count > 0)
+        {
+            Line($"## Cost against history");
+            Line();
+            Line($"One fresh mentor schedules and cancels sessions one after another (`POST /livestream/`, then `DELETE /livestream/{{id}}`, one client, no overlap); the mean time per pair over the first and over the last {histories[0].History!.Sample} pairs, and the host processes' resident memory (VmRSS) before and after. Equal figures mean a write's cost does not grow with the mentor's history.");
+            Line();
+            Line($"| topology | sessions | first pairs | last pairs | last / first | host RSS before -> after | wall time |");
+            Line($"|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var topology in histories)
+            {
+                var history = topology.History!;
+                Line($"| `{topology.Topology.Name()}` | {history.Sessions:N0} | {history.FirstMsPerPair:0.0} ms | {history.LastMsPerPair:0.0} ms | {history.LastMsPerPair / history.FirstMsPerPair:0.00} | {history.RssBeforeMiB:0} -> {history.RssAfterMiB:0} MiB | {history.Elapsed.TotalSeconds:0} s |");
+            }
+
+            Line();
+        }
+
         var skipped = topologies.SelectMany(t => t.Scenarios).Where(s => s.Skipped is not null).Select(s => s.Scenario).DistinctBy(s => s.Id).ToList();
         if (skipped.Count > 0)
         {

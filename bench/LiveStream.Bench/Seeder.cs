@@ -105,13 +105,13 @@ public static class Seeder
         }
     }
 
-    private static async Task<string> TokenAsync(HttpClient http, string userId, string role)
+    internal static async Task<string> TokenAsync(HttpClient http, string userId, string role)
     {
         using var response = await SendAsync(http, HttpMethod.Post, "auth/dev-token", null, new { userId, role });
         return response.RootElement.GetProperty("token").GetString()!;
     }
 
-    private static async Task<JsonDocument> SendAsync(HttpClient http, HttpMethod method, string path, string? token, object? body)
+    internal static async Task<JsonDocument> SendAsync(HttpClient http, HttpMethod method, string path, string? token, object? body)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         if (token is not null)

@@ -133,6 +133,9 @@ public sealed class LiveSessionGrain(
         return snapshot;
     }
 
+    public async Task<System.Collections.Immutable.ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction) =>
+        (await ReactAsync(mentorId, interaction)).Counts;
+
     public async Task<bool> DeleteCommentAsync(string mentorId, long commentId)
     {
         RequireSession(mentorId);

@@ -4,6 +4,7 @@ using System.Text;
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentors;
 using LiveStream.Abstractions.Sessions;
+using LiveStream.Infrastructure.Postgres;
 
 namespace LiveStream.Grains;
 
@@ -18,20 +19,35 @@ public sealed class MentorState
     public Dictionary<string, Course> Courses { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The index of this mentor's sessions. A mentor runs about 8 sessions a month, so this stays small for
-    /// years; the session grains own the full state.
+    /// Where the index of this mentor's sessions used to be kept: rewritten whole on every change, it made each
+    /// write cost grow with the mentor's history. It now lives in <see cref="ISessionIndexStore"/>; a state
+    /// still holding entries is moved there on activation and this list is left empty.
     /// </summary>
     [Id(2)]
     public List<SessionSummary> Sessions { get; set; } = [];
 }
 
+// A mentor is written a few times a month; an idle one gives its memory back sooner than the 15-minute default.
+[CollectionAgeLimit(Minutes = 5)]
 public sealed class MentorGrain(
     [PersistentState("mentor", GrainStorage.Name)] IPersistentState<MentorState> state,
+    ISessionIndexStore index,
     TimeProvider clock) : Grain, IMentorGrain
 {
     public const int MaxCourses = 500;
 
     private string MentorId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Sessions.Count > 0)
+        {
+            // Rows first, then the emptied state: a failure in between leaves entries that are moved again.
+            await index.UpsertManyAsync(MentorId, state.State.Sessions, cancellationToken);
+            state.State.Sessions = [];
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
 
     public Task<MentorView?> GetAsync() => Task.FromResult(
         state.State.Profile is { } profile
@@ -93,59 +109,21 @@ public sealed class MentorGrain(
         var definition = new SessionDefinition(liveId, MentorId, command.CourseId, command.Title.Trim(), command.ScheduledStart.ToUniversalTime());
         var snapshot = await GrainFactory.GetGrain<ILiveSessionGrain>(liveId).ScheduleAsync(definition);
 
-        Index(snapshot.ToSummary());
-        await state.WriteStateAsync();
+        await index.UpsertAsync(MentorId, snapshot.ToSummary());
         return snapshot;
     }
 
-    public Task<Page<SessionSummary>> ListSessionsAsync(string? after, int limit)
+    public async Task<Page<SessionSummary>> ListSessionsAsync(string? after, int limit)
     {
         limit = Math.Clamp(limit, 1, Limits.MaxPageSize);
-        var ordered = state.State.Sessions
-            .OrderByDescending(session => session.ScheduledStart)
-            .ThenByDescending(session => session.LiveId, StringComparer.Ordinal)
-            .ToList();
-
-        var start = 0;
-        if (after is not null)
-        {
-            var position = ordered.FindIndex(session => session.LiveId == after);
-            if (position < 0)
-            {
-                throw DomainException.Invalid("after", "The cursor does not name a session of this mentor.");
-            }
-
-            start = position + 1;
-        }
-
-        var items = ordered.Skip(start).Take(limit).ToImmutableArray();
-        var next = start + items.Length < ordered.Count ? items[^1].LiveId : null;
-        return Task.FromResult(new Page<SessionSummary>(items, next));
+        // One row more than the page tells whether a next page exists without counting the history.
+        var rows = await index.ListAsync(MentorId, after, limit + 1)
+            ?? throw DomainException.Invalid("after", "The cursor does not name a session of this mentor.");
+        var items = rows.Take(limit).ToImmutableArray();
+        return new Page<SessionSummary>(items, rows.Count > limit ? items[^1].LiveId : null);
     }
 
-    public async Task RecordSessionChangeAsync(SessionSummary summary)
-    {
-        if (state.State.Sessions.Find(session => session.LiveId == summary.LiveId) == summary)
-        {
-            return;
-        }
-
-        Index(summary);
-        await state.WriteStateAsync();
-    }
-
-    private void Index(SessionSummary summary)
-    {
-        var position = state.State.Sessions.FindIndex(session => session.LiveId == summary.LiveId);
-        if (position >= 0)
-        {
-            state.State.Sessions[position] = summary;
-        }
-        else
-        {
-            state.State.Sessions.Add(summary);
-        }
-    }
+    public Task RecordSessionChangeAsync(SessionSummary summary) => index.UpsertAsync(MentorId, summary);
 
     private void RequireProfile()
     {

@@ -142,4 +142,52 @@ public sealed class MentorGrainTests(ClusterFixture fixture)
         Assert.Equal([2, 2, 1], pages.Select(page => page.Items.Length));
         Assert.Equal(Enumerable.Reverse(scheduled), pages.SelectMany(page => page.Items).Select(item => item.LiveId));
     }
+
+    [Fact]
+    public async Task Sessions_at_the_same_start_page_by_live_id_and_the_last_full_page_has_no_cursor()
+    {
+        // Arrange
+        var mentor = await CreateMentorAsync();
+        var start = DateTimeOffset.UtcNow.AddDays(3);
+        var scheduled = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            scheduled.Add((await mentor.ScheduleSessionAsync(new ScheduleSessionCommand("course", $"Twin {i}", start))).LiveId);
+        }
+
+        // Act
+        var first = await mentor.ListSessionsAsync(null, 2);
+        var second = await mentor.ListSessionsAsync(first.Next, 2);
+
+        // Assert
+        Assert.Null(second.Next);
+        Assert.Equal(
+            scheduled.OrderDescending(StringComparer.Ordinal),
+            first.Items.Concat(second.Items).Select(item => item.LiveId));
+    }
+
+    [Fact]
+    public async Task A_cursor_naming_another_mentors_session_is_invalid()
+    {
+        var mentor = await CreateMentorAsync();
+        var other = await CreateMentorAsync();
+        var foreign = await other.ScheduleSessionAsync(new ScheduleSessionCommand("course", "Not yours", DateTimeOffset.UtcNow.AddHours(1)));
+
+        var error = await Assert.ThrowsAsync<DomainException>(() => mentor.ListSessionsAsync(foreign.LiveId, 10));
+
+        Assert.Equal((DomainErrorKind.Invalid, "after"), (error.Kind, error.Field));
+    }
+
+    [Fact]
+    public async Task A_state_change_reported_by_the_session_updates_its_row()
+    {
+        var mentor = await CreateMentorAsync();
+        var session = await mentor.ScheduleSessionAsync(new ScheduleSessionCommand("course", "To cancel", DateTimeOffset.UtcNow.AddHours(1)));
+
+        await fixture.Grains.GetGrain<ILiveSessionGrain>(session.LiveId).CancelAsync();
+        await fixture.Cluster.DeactivateAsync(mentor);
+
+        var row = Assert.Single((await mentor.ListSessionsAsync(null, 10)).Items);
+        Assert.Equal((session.LiveId, SessionState.Cancelled), (row.LiveId, row.State));
+    }
 }

@@ -64,6 +64,7 @@ public static class TestSilo
         silo.Services.AddSingleton(_ => new LiveStreamDataSources(NpgsqlDataSource.Create(connectionString)));
         silo.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
         silo.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
+        silo.Services.AddSingleton<ISessionIndexStore, PostgresSessionIndexStore>();
         silo.Services.AddLiveStreamMedia(configuration);
         silo.Services.AddLiveStreamNotifications(configuration);
         silo.AddLiveStreamQueueStreams(

@@ -84,6 +84,14 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction);
 
+    /// <summary>
+    /// As <see cref="ReactAsync"/>, answering with the counts only: viewers get comments over the live feed, so the
+    /// default write answer does not carry (and serialize) the latest comments on every tap.
+    /// </summary>
+    [Alias("react-counts")]
+    [AlwaysInterleave]
+    Task<System.Collections.Immutable.ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction);
+
     /// <summary>Counts and the comments after a cursor (the newest ones without one), oldest first.</summary>
     [Alias("get-reactions")]
     [AlwaysInterleave]

@@ -57,6 +57,8 @@ public static class ApiExtensions
         builder.Services.AddSingleton<SessionFeedHub>();
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<InteractionRateLimits>();
+        builder.Services.AddOptions<HotViewOptions>().BindConfiguration(HotViewOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<HotViewCache>();
         builder.Services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
         // Binding failures (malformed JSON, wrong types) become exceptions our handler turns into problem+json.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -54,8 +54,13 @@ public static class LiveSessionApi
         return TypedResults.Created($"/mentor/{session.MentorId}/live/{session.LiveId}", SessionDetailResponse.From(session, view));
     }
 
-    private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains) =>
-        LiveMediaApi.CommandAsync(user, grains, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).CancelAsync(mentorId));
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views)
+    {
+        var result = await LiveMediaApi.CommandAsync(user, grains, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).CancelAsync(mentorId));
+        views.ForgetSession(liveId);
+        return result;
+    }
 
     private static async Task<Results<Ok<SessionListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
         string mentorId, string? after, int? limit, IGrainFactory grains)
@@ -75,11 +80,14 @@ public static class LiveSessionApi
         return TypedResults.Ok(SessionListResponse.From(page));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> GetAsync(string mentorId, string liveId, IGrainFactory grains)
+    private static async Task<Results<ETaggedJson<SessionDetailResponse>, ProblemHttpResult>> GetAsync(
+        string mentorId, string liveId, ClaimsPrincipal user, HotViewCache views)
     {
-        // Both grains at once, one message each: the session grain answers with its counts too.
-        var viewTask = grains.GetGrain<ILiveSessionGrain>(liveId).GetViewAsync();
-        var mentorTask = grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
+        // Both views at once, each from this process's cache (or one grain call each); the session's own mentor reads
+        // through the cache so they see their own changes at once.
+        var fresh = user.IsMentor(mentorId);
+        var viewTask = views.GetSessionAsync(liveId, fresh);
+        var mentorTask = views.GetMentorAsync(mentorId, fresh);
         var view = await viewTask;
         var mentor = await mentorTask;
         if (view is not { Session: var session } || session.MentorId != mentorId)
@@ -87,6 +95,6 @@ public static class LiveSessionApi
             return Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.");
         }
 
-        return TypedResults.Ok(SessionDetailResponse.From(session, mentor, view.Reactions));
+        return new ETaggedJson<SessionDetailResponse>(SessionDetailResponse.From(session, mentor, view.Reactions));
     }
 }

@@ -18,7 +18,7 @@ public static class MentorApi
     }
 
     private static async Task<Results<Ok<MentorProfileResponse>, ProblemHttpResult>> UpsertProfileAsync(
-        string mentorId, MentorProfileRequest request, ClaimsPrincipal user, IGrainFactory grains)
+        string mentorId, MentorProfileRequest request, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views)
     {
         if (!user.IsMentor(mentorId))
         {
@@ -27,19 +27,21 @@ public static class MentorApi
 
         var profile = await grains.GetGrain<IMentorGrain>(mentorId)
             .UpsertProfileAsync(new MentorProfileUpdate(request.DisplayName ?? string.Empty, request.Bio, request.AvatarUrl));
+        views.ForgetMentor(mentorId);
         return TypedResults.Ok(MentorProfileResponse.From(profile));
     }
 
-    private static async Task<Results<Ok<MentorResponse>, ProblemHttpResult>> GetAsync(string mentorId, IGrainFactory grains)
+    private static async Task<Results<ETaggedJson<MentorResponse>, ProblemHttpResult>> GetAsync(string mentorId, ClaimsPrincipal user, HotViewCache views)
     {
-        var mentor = await grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
+        // The mentor reads past this process's cache, so their own edits show at once.
+        var mentor = await views.GetMentorAsync(mentorId, fresh: user.IsMentor(mentorId));
         return mentor is null
             ? Validation.NotFound("mentorId", $"Mentor '{mentorId}' does not exist.")
-            : TypedResults.Ok(MentorResponse.From(mentor));
+            : new ETaggedJson<MentorResponse>(MentorResponse.From(mentor));
     }
 
     private static async Task<Results<Ok<CourseResponse>, ProblemHttpResult>> UpsertCourseAsync(
-        string mentorId, string courseId, CourseRequest request, ClaimsPrincipal user, IGrainFactory grains)
+        string mentorId, string courseId, CourseRequest request, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views)
     {
         if (!user.IsMentor(mentorId))
         {
@@ -48,6 +50,7 @@ public static class MentorApi
 
         var course = await grains.GetGrain<IMentorGrain>(mentorId)
             .UpsertCourseAsync(courseId, new CourseUpdate(request.Title ?? string.Empty, request.Description));
+        views.ForgetMentor(mentorId);
         return TypedResults.Ok(CourseResponse.From(course));
     }
 }

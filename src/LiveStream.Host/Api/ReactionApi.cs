@@ -27,13 +27,19 @@ public sealed record ReactionsResponse(IReadOnlyDictionary<string, long> Counts,
         snapshot.NextCursor?.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
 
+/// <summary>The default answer to a reaction or comment: the counts including it (comments arrive over the live feed).</summary>
+public sealed record ReactionCountsResponse(IReadOnlyDictionary<string, long> Counts);
+
 public static class ReactionApi
 {
+    /// <summary>The query value of <c>answer</c> that asks for the full room (counts and latest comments) in a write's answer.</summary>
+    public const string FullAnswer = "full";
+
     public static void MapReactionApi(this IEndpointRouteBuilder app)
     {
         var reactions = app.MapGroup("/mentor/{mentorId}/live/{liveId}/reaction").WithTags("Reactions").AddEndpointFilter(Validation.RouteIdsAsync);
         reactions.MapPost("/", ReactAsync)
-            .WithSummary($"Send a reaction ({string.Join(", ", ReactionKinds.All)}) or a comment (<= {Limits.MaxCommentLength} chars) while the session is live");
+            .WithSummary($"Send a reaction ({string.Join(", ", ReactionKinds.All)}) or a comment (<= {Limits.MaxCommentLength} chars) while the session is live; answers with the counts, or with counts and the latest comments given ?answer={FullAnswer}");
         reactions.MapGet("/", GetAsync).WithSummary("Reaction counts and the comments after a cursor (the newest without one)");
         reactions.MapDelete("/comments/{commentId:long}", DeleteCommentAsync).WithSummary("The session's mentor removes a comment");
 
@@ -107,13 +113,15 @@ public static class ReactionApi
         }
     }
 
-    private static async Task<Results<Ok<ReactionsResponse>, ProblemHttpResult>> ReactAsync(
+    private static async Task<Results<Ok<ReactionCountsResponse>, Ok<ReactionsResponse>, ValidationProblem, ProblemHttpResult>> ReactAsync(
         string mentorId,
         string liveId,
         InteractionRequest request,
+        string? answer,
         ClaimsPrincipal user,
         IGrainFactory grains,
         InteractionRateLimits limits,
+        HotViewCache views,
         HttpContext context,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
     {
@@ -121,6 +129,11 @@ public static class ReactionApi
         if (!user.IsMentee() && !user.IsMentor(mentorId))
         {
             return Validation.Forbidden("Only mentees and the session's mentor can react or comment.");
+        }
+
+        if (answer is not null && answer != FullAnswer)
+        {
+            return Validation.Invalid("answer", $"'answer' is either absent (counts only) or '{FullAnswer}' (counts and the latest comments).");
         }
 
         if (limits.TryAcquire(user.Id()!, isComment: request.Comment is not null) is { } retryAfter)
@@ -131,8 +144,17 @@ public static class ReactionApi
                 $"Too many {(request.Comment is null ? "reactions" : "comments")}; retry in {seconds} s.", statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited");
         }
 
-        var snapshot = await grains.GetGrain<ILiveSessionGrain>(liveId)
-            .ReactAsync(mentorId, new Interaction(user.Id()!, request.Reaction, request.Comment, idempotencyKey));
+        var session = grains.GetGrain<ILiveSessionGrain>(liveId);
+        var interaction = new Interaction(user.Id()!, request.Reaction, request.Comment, idempotencyKey);
+        if (answer is null)
+        {
+            var counts = await session.ReactForCountsAsync(mentorId, interaction);
+            views.UpdateCounts(liveId, counts);
+            return TypedResults.Ok(new ReactionCountsResponse(counts));
+        }
+
+        var snapshot = await session.ReactAsync(mentorId, interaction);
+        views.UpdateCounts(liveId, snapshot.Counts);
         return TypedResults.Ok(ReactionsResponse.From(snapshot));
     }
 

@@ -100,6 +100,7 @@ public static class PostgresHostingExtensions
         builder.Services.AddSingleton(services => services.GetRequiredService<LiveStreamDataSources>().Circuit);
         builder.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
         builder.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
+        builder.Services.AddSingleton<ISessionIndexStore, PostgresSessionIndexStore>();
         builder.Services.AddSingleton<SchemaMigrator>();
 
         // Registered before Orleans so the schema exists before the silo touches its tables.

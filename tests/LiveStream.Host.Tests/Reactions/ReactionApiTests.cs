@@ -84,14 +84,14 @@ public sealed class ReactionApiTests(ReactionFixture fixture)
     }
 
     [Fact]
-    public async Task A_reaction_answer_carries_the_counts_the_session_detail_also_shows()
+    public async Task A_full_reaction_answer_carries_the_counts_the_session_detail_also_shows_and_the_latest_comments()
     {
         using var api = new ApiClient(fixture.All.CreateClient());
         var (mentorId, liveId, _) = await fixture.LiveSessionAsync(api);
         var viewer = await api.CreateMenteeAsync(Ids.New("viewer"));
 
         using var comment = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { comment = "Where is the carry?" }, viewer);
-        using var heart = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { reaction = "heart" }, viewer);
+        using var heart = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction?answer=full", new { reaction = "heart" }, viewer);
         var answer = await ApiClient.JsonAsync(heart);
         using var detail = await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}", token: viewer);
 
@@ -99,6 +99,30 @@ public sealed class ReactionApiTests(ReactionFixture fixture)
         Assert.Equal(1, (await ApiClient.JsonAsync(detail)).GetProperty("reactions").GetProperty("heart").GetInt64());
         Assert.Equal(1, answer.GetProperty("counts").GetProperty("heart").GetInt64());
         Assert.Equal("Where is the carry?", Assert.Single(answer.GetProperty("comments").EnumerateArray()).GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task A_reaction_answers_with_the_counts_only_unless_the_full_answer_is_asked_for()
+    {
+        // Arrange
+        using var api = new ApiClient(fixture.All.CreateClient());
+        var (mentorId, liveId, _) = await fixture.LiveSessionAsync(api);
+        var viewer = await api.CreateMenteeAsync(Ids.New("viewer"));
+        var path = $"/mentor/{mentorId}/live/{liveId}/reaction";
+
+        // Act
+        using var comment = await api.SendAsync(HttpMethod.Post, path, new { comment = "Counts only, please" }, viewer);
+        using var clap = await api.SendAsync(HttpMethod.Post, path, new { reaction = "clap" }, viewer);
+        using var unknown = await api.SendAsync(HttpMethod.Post, $"{path}?answer=everything", new { reaction = "clap" }, viewer);
+        using var read = await api.SendAsync(HttpMethod.Get, path, token: viewer);
+
+        // Assert
+        var answer = await ApiClient.JsonAsync(clap);
+        Assert.Equal(HttpStatusCode.OK, comment.StatusCode);
+        Assert.Equal(1, answer.GetProperty("counts").GetProperty("clap").GetInt64());
+        Assert.False(answer.TryGetProperty("comments", out _));
+        await ApiClient.AssertProblemAsync(unknown, HttpStatusCode.BadRequest, "answer");
+        Assert.Equal(1, (await ApiClient.JsonAsync(read)).GetProperty("counts").GetProperty("clap").GetInt64());
     }
 
     [Theory]

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Http.Headers;
+using LiveStream.Host.Tests.Reactions;
+using LiveStream.Testing;
+
+namespace LiveStream.Host.Tests.Api;
+
+/// <summary>
+/// The views the API process keeps (session detail with counts, mentor page): conditional GETs, and how stale a
+/// reader may see them (HotViews:MaxStaleness, 1 s by default; 0 for the author of a change).
+/// </summary>
+[Collection(ReactionCollection.Name)]
+public sealed class HotViewTests(ReactionFixture fixture)
+{
+    [Fact]
+    public async Task A_poller_gets_304_until_the_session_detail_changes()
+    {
+        // Arrange
+        using var api = new ApiClient(fixture.All.CreateClient());
+        var (mentorId, liveId, _) = await fixture.LiveSessionAsync(api);
+        var viewer = await api.CreateMenteeAsync(Ids.New("viewer"));
+        var path = $"/mentor/{mentorId}/live/{liveId}";
+        using var first = await api.SendAsync(HttpMethod.Get, path, token: viewer);
+        var tag = first.Headers.ETag;
+
+        // Act
+        using var unchanged = await ConditionalGetAsync(api, path, viewer, tag!);
+        using var reacted = await api.SendAsync(HttpMethod.Post, $"{path}/reaction", new { reaction = "heart" }, viewer);
+        using var changed = await ConditionalGetAsync(api, path, viewer, tag!);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.NotNull(tag);
+        Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
+        Assert.Empty(await unchanged.Content.ReadAsByteArrayAsync());
+        Assert.Equal(tag, unchanged.Headers.ETag);
+        Assert.Equal(HttpStatusCode.OK, reacted.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.NotEqual(tag, changed.Headers.ETag);
+        Assert.Equal(1, (await ApiClient.JsonAsync(changed)).GetProperty("reactions").GetProperty("heart").GetInt64());
+    }
+
+    [Fact]
+    public async Task Every_api_process_gives_the_same_tag_for_the_same_mentor_page()
+    {
+        using var all = new ApiClient(fixture.All.CreateClient());
+        using var front = new ApiClient(fixture.Api.CreateClient());
+        var mentorId = Ids.New("mentor");
+        await all.CreateMentorAsync(mentorId, "engines");
+        var viewer = await all.CreateMenteeAsync(Ids.New("viewer"));
+
+        using var fromAll = await all.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}", token: viewer);
+        using var fromFront = await ConditionalGetAsync(front, $"/mentor/{mentorId}", viewer, fromAll.Headers.ETag!);
+
+        Assert.Equal(HttpStatusCode.OK, fromAll.StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, fromFront.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_mentor_sees_their_own_changes_at_once_and_viewers_within_a_second()
+    {
+        // Arrange: a viewer reads the page through the api process, so it is cached there.
+        using var all = new ApiClient(fixture.All.CreateClient());
+        using var front = new ApiClient(fixture.Api.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var mentorToken = await all.CreateMentorAsync(mentorId, "engines", displayName: "Ada");
+        var viewer = await all.CreateMenteeAsync(Ids.New("viewer"));
+        using (var cached = await front.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}", token: viewer))
+        {
+            Assert.Equal("Ada", (await ApiClient.JsonAsync(cached)).GetProperty("displayName").GetString());
+        }
+
+        // Act: the mentor renames themself through the other process and reads back through the api process.
+        using var renamed = await all.SendAsync(HttpMethod.Put, $"/mentor/{mentorId}", new { displayName = "Ada Lovelace" }, mentorToken);
+        using var mentorRead = await front.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}", token: mentorToken);
+        var viewerSees = await EventuallyAsync(front, $"/mentor/{mentorId}", viewer, page => page.GetProperty("displayName").GetString() == "Ada Lovelace");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
+        Assert.Equal("Ada Lovelace", (await ApiClient.JsonAsync(mentorRead)).GetProperty("displayName").GetString());
+        Assert.True(viewerSees < TimeSpan.FromSeconds(3), $"The viewer saw the new name after {viewerSees.TotalMilliseconds:0} ms.");
+    }
+
+    private static Task<HttpResponseMessage> ConditionalGetAsync(ApiClient api, string path, string token, EntityTagHeaderValue tag) =>
+        api.SendAsync(HttpMethod.Get, path, token: token, headers: new Dictionary<string, string> { ["If-None-Match"] = tag.ToString() });
+
+    /// <summary>How long until the page satisfies the condition (polled; gives up after 10 s).</summary>
+    private static async Task<TimeSpan> EventuallyAsync(ApiClient api, string path, string token, Func<System.Text.Json.JsonElement, bool> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            using var response = await api.SendAsync(HttpMethod.Get, path, token: token);
+            if (condition(await ApiClient.JsonAsync(response)))
+            {
+                return clock.Elapsed;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return clock.Elapsed;
+    }
+}
