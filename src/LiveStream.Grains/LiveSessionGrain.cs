@@ -251,7 +251,7 @@ public sealed class LiveSessionGrain(
 
         var session = new SessionSnapshot(
             definition.LiveId, definition.MentorId, definition.CourseId, definition.Title, SessionState.Scheduled,
-            definition.ScheduledStart, clock.GetUtcNow(), StartedAt: null, EndedAt: null, PlaybackUrl: null, RecordingUrl: null, FailureReason: null);
+            definition.ScheduledStart, clock.GetUtcNow(), StartedAt: null, EndedAt: null, PlaybackUrl: null, RecordingUrl: null, FailureReason: null, definition.Visibility);
         state.State.Session = session;
         await events.StageAsync(this.GetGrainId(), state.State, NotificationKind.Scheduled);
         if (media.PrewarmLead > TimeSpan.Zero)
@@ -732,5 +732,6 @@ public sealed class LiveSessionGrain(
         session.MentorId == definition.MentorId
         && session.CourseId == definition.CourseId
         && session.Title == definition.Title
-        && session.ScheduledStart == definition.ScheduledStart;
+        && session.ScheduledStart == definition.ScheduledStart
+        && session.Visibility == definition.Visibility;
 }

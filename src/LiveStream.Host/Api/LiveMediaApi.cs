@@ -15,7 +15,7 @@ namespace LiveStream.Host.Api;
 public sealed record IngestResponse(string Url, string StreamKey);
 
 /// <summary>
-/// The media side of a session: ingest details, start/stop, the public media files of the local pipeline, and the
+/// The media side of a session: ingest details, start/stop, the signed media files of the local pipeline, and the
 /// callback nginx-rtmp calls when a publisher connects or leaves.
 /// </summary>
 public static partial class LiveMediaApi
@@ -27,10 +27,12 @@ public static partial class LiveMediaApi
         commands.MapPost("/start", StartAsync).WithSummary("Start the session's media channel (idempotent; 409 once the session is over)");
         commands.MapPost("/stop", StopAsync).WithSummary("Stop broadcasting; the recording follows (idempotent; 409 before start)");
 
-        // DESIGN §3: media files are public, like the CloudFront URLs of production.
-        var files = app.MapGroup("/media/{liveId}").WithTags("Media").AllowAnonymous().AddEndpointFilter(Validation.RouteIdsAsync);
-        files.MapGet("/live/{file}", GetLiveFile).WithSummary("Live HLS playlist and segments of the local pipeline");
-        files.MapGet("/" + MediaPaths.RecordingName, GetRecording).WithSummary("The session's recording (MP4) from the local pipeline");
+        // Private playback: no bearer token (players fetch media themselves), but the signed token in the path, so
+        // the segments a player resolves against the playlist URL carry it as well. Bad or expired token: 403.
+        var files = app.MapGroup($"/{MediaPaths.Root}/{{token}}/{{liveId}}").WithTags("Media").AllowAnonymous()
+            .AddEndpointFilter(Validation.RouteIdsAsync).AddEndpointFilter(MediaTokenAsync);
+        files.MapGet("/live/{file}", GetLiveFile).WithSummary("Live HLS playlist and segments of the local pipeline (signed URL from the session detail)");
+        files.MapGet("/" + MediaPaths.RecordingName, GetRecording).WithSummary("The session's recording (MP4) from the local pipeline (signed URL from the session detail)");
 
         // nginx-rtmp's on_publish / on_publish_done. The secret path segment keeps outsiders out; the stream key
         // check in the session grain is the gate either way. Hidden from the public API description.
@@ -51,16 +53,27 @@ public static partial class LiveMediaApi
         return TypedResults.Ok(new IngestResponse(ingest.Url, ingest.StreamKey));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StartAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StartAsync(
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback)
     {
         var (session, problem) = await OwnedSessionAsync(liveId, user, grains);
-        return problem ?? (Results<Ok<SessionDetailResponse>, ProblemHttpResult>)await DetailAsync(await session!.StartAsync(), grains);
+        return problem ?? (Results<Ok<SessionDetailResponse>, ProblemHttpResult>)await DetailAsync(await session!.StartAsync(), user, grains, playback);
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StopAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StopAsync(
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback)
     {
         var (session, problem) = await OwnedSessionAsync(liveId, user, grains);
-        return problem ?? (Results<Ok<SessionDetailResponse>, ProblemHttpResult>)await DetailAsync(await session!.StopAsync(), grains);
+        return problem ?? (Results<Ok<SessionDetailResponse>, ProblemHttpResult>)await DetailAsync(await session!.StopAsync(), user, grains, playback);
+    }
+
+    private static async ValueTask<object?> MediaTokenAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var route = context.HttpContext.Request.RouteValues;
+        var tokens = context.HttpContext.RequestServices.GetRequiredService<MediaTokens>();
+        return route["token"] is string token && route["liveId"] is string liveId && tokens.IsValid(token, liveId)
+            ? await next(context)
+            : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: "The media URL is invalid or has expired; fetch the session again for a fresh one.");
     }
 
     private static Results<PhysicalFileHttpResult, NotFound> GetLiveFile(string liveId, string file, HttpContext context, IOptions<LocalMediaOptions> options)
@@ -74,8 +87,9 @@ public static partial class LiveMediaApi
 
         var playlist = match.Groups["ext"].Value == "m3u8";
 
-        // The playlist changes every segment; a segment never changes once listed.
-        context.Response.Headers.CacheControl = playlist ? "public, max-age=1" : "public, max-age=31536000, immutable";
+        // The playlist changes every segment; a segment never changes once listed. Private: the URL is a credential
+        // that expires, so shared caches must not keep answering it.
+        context.Response.Headers.CacheControl = playlist ? "private, max-age=1" : "private, max-age=31536000, immutable";
         return TypedResults.PhysicalFile(path, playlist ? "application/vnd.apple.mpegurl" : "video/mp2t", enableRangeProcessing: !playlist);
     }
 
@@ -88,7 +102,7 @@ public static partial class LiveMediaApi
         }
 
         // Written once, atomically (renamed into place), when the session ends.
-        context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        context.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
         return TypedResults.PhysicalFile(path, "video/mp4", enableRangeProcessing: true);
     }
 
@@ -160,8 +174,8 @@ public static partial class LiveMediaApi
             : (null, Validation.Forbidden("Only the mentor who owns this session can do this."));
     }
 
-    private static async Task<Ok<SessionDetailResponse>> DetailAsync(SessionSnapshot session, IGrainFactory grains) =>
-        TypedResults.Ok(SessionDetailResponse.From(session, await grains.GetGrain<IMentorGrain>(session.MentorId).GetAsync()));
+    private static async Task<Ok<SessionDetailResponse>> DetailAsync(SessionSnapshot session, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback) =>
+        TypedResults.Ok(SessionDetailResponse.From(await playback.ForViewerAsync(session, user), await grains.GetGrain<IMentorGrain>(session.MentorId).GetAsync()));
 
     [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\.(?<ext>m3u8|ts)$", RegexOptions.CultureInvariant)]
     private static partial Regex LiveFileName();

@@ -25,6 +25,7 @@ public static class LiveSessionApi
         ScheduleSessionRequest request,
         ClaimsPrincipal user,
         IGrainFactory grains,
+        PlaybackAccess playback,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
     {
         if (!Limits.IsValidId(request.MentorId))
@@ -47,12 +48,24 @@ public static class LiveSessionApi
             return Validation.Invalid("scheduledStart", "'scheduledStart' is required (ISO 8601 with offset).");
         }
 
+        if (ParseVisibility(request.Visibility) is not { } visibility)
+        {
+            return Validation.Invalid("visibility", "'visibility' must be 'public' or 'followers'.");
+        }
+
         var mentor = grains.GetGrain<IMentorGrain>(request.MentorId!);
         var session = await mentor.ScheduleSessionAsync(
-            new ScheduleSessionCommand(request.CourseId!, request.Title ?? string.Empty, scheduledStart, idempotencyKey));
+            new ScheduleSessionCommand(request.CourseId!, request.Title ?? string.Empty, scheduledStart, idempotencyKey, visibility));
         var view = await mentor.GetAsync();
-        return TypedResults.Created($"/mentor/{session.MentorId}/live/{session.LiveId}", SessionDetailResponse.From(session, view));
+        return TypedResults.Created($"/mentor/{session.MentorId}/live/{session.LiveId}", SessionDetailResponse.From(await playback.ForViewerAsync(session, user), view));
     }
+
+    private static SessionVisibility? ParseVisibility(string? value) => value switch
+    {
+        null or "public" => SessionVisibility.Public,
+        "followers" => SessionVisibility.Followers,
+        _ => null,
+    };
 
     private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
     {
@@ -90,7 +103,8 @@ public static class LiveSessionApi
         return TypedResults.Ok(SessionListResponse.From(page));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> GetAsync(string mentorId, string liveId, IGrainFactory grains)
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> GetAsync(
+        string mentorId, string liveId, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback)
     {
         // Both grains at once, one message each: the session grain answers with its counts too.
         var viewTask = grains.GetGrain<ILiveSessionGrain>(liveId).GetViewAsync();
@@ -102,6 +116,6 @@ public static class LiveSessionApi
             return Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.");
         }
 
-        return TypedResults.Ok(SessionDetailResponse.From(session, mentor, view.Reactions));
+        return TypedResults.Ok(SessionDetailResponse.From(await playback.ForViewerAsync(session, user), mentor, view.Reactions));
     }
 }
