@@ -34,9 +34,10 @@ public static partial class LiveMediaApi
         files.MapGet("/live/{file}", GetLiveFile).WithSummary("Live HLS playlist and segments of the local pipeline (signed URL from the session detail)");
         files.MapGet("/" + MediaPaths.RecordingName, GetRecording).WithSummary("The session's recording (MP4) from the local pipeline (signed URL from the session detail)");
 
-        // nginx-rtmp's on_publish / on_publish_done. The secret path segment keeps outsiders out; the stream key
-        // check in the session grain is the gate either way. Hidden from the public API description.
-        var callbacks = app.MapGroup("/internal/media/{secret}").AllowAnonymous().ExcludeFromDescription();
+        // nginx-rtmp's on_publish / on_publish_done: from nginx on this machine only (loopback), behind a secret path
+        // segment that traces redact (RedactCallbackPath); the stream key check in the session grain is the gate either
+        // way. Hidden from the public API description.
+        var callbacks = app.MapGroup(CallbackPrefix + "/{secret}").AllowAnonymous().ExcludeFromDescription().AddEndpointFilter(LoopbackOnlyAsync);
         callbacks.MapPost("/publish", OnPublishAsync);
         callbacks.MapPost("/publish-done", OnPublishDoneAsync);
     }
@@ -156,6 +157,20 @@ public static partial class LiveMediaApi
 
         return TypedResults.NoContent();
     }
+
+    /// <summary>Where nginx-rtmp's callbacks arrive; the next path segment is the secret.</summary>
+    public const string CallbackPrefix = "/internal/media";
+
+    /// <summary>What traces record as the path of a callback request, so the secret never reaches a collector.</summary>
+    public static string? RedactCallbackPath(PathString path) =>
+        path.StartsWithSegments(CallbackPrefix, out var rest) && rest.HasValue
+            ? $"{CallbackPrefix}/[redacted]{rest.Value![(rest.Value!.IndexOf('/', 1) is var end and > 0 ? end : rest.Value!.Length)..]}"
+            : null;
+
+    private static ValueTask<object?> LoopbackOnlyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote)
+            ? next(context)
+            : ValueTask.FromResult<object?>(TypedResults.NotFound());
 
     private static bool SecretMatches(string given, string expected) =>
         expected.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected));

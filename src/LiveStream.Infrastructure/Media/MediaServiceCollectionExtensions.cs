@@ -20,6 +20,9 @@ public static class MediaServiceCollectionExtensions
                 options => Uri.TryCreate(options.IngestUrl, UriKind.Absolute, out _) && Uri.TryCreate(options.ControlUrl, UriKind.Absolute, out _)
                     && Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out _) && options.Directory.Length > 0,
                 "Media:Local:IngestUrl, ControlUrl and PublicBaseUrl must be absolute URLs and Media:Local:Directory must be set.")
+            .Validate(
+                options => options.CallbackSecret.Length is 0 or >= LocalMediaOptions.MinimumCallbackSecretLength,
+                $"Media:Local:CallbackSecret must be at least {LocalMediaOptions.MinimumCallbackSecretLength} characters (or empty to turn the nginx callback off).")
             .ValidateOnStart();
         var aws = IsProvider(configuration[$"{MediaOptions.Section}:Provider"], AwsMediaProvider.ProviderName);
         services.AddOptions<PlaybackOptions>().Bind(configuration.GetSection(PlaybackOptions.Section)).ValidateOnStart();
