@@ -30,9 +30,12 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (OptionsValidationException invalid)
+catch (Exception exception) when (exception is OptionsValidationException
+    || exception is AggregateException { InnerExceptions: var inner } && inner.All(error => error is OptionsValidationException))
 {
     // A refused setting (unsafe or inconsistent) stops the start with one readable line per problem, before serving.
-    await Console.Error.WriteLineAsync("LiveStream cannot start, configuration refused:\n  " + string.Join("\n  ", invalid.Failures));
+    var failures = (exception is AggregateException aggregate ? [.. aggregate.InnerExceptions] : new[] { exception })
+        .Cast<OptionsValidationException>().SelectMany(invalid => invalid.Failures);
+    await Console.Error.WriteLineAsync("LiveStream cannot start, configuration refused:\n  " + string.Join("\n  ", failures));
     return 2;
 }

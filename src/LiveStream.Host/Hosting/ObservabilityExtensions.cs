@@ -29,6 +29,10 @@ public static class ObservabilityExtensions
             });
         }
 
+        // Request start/finish lines carry the raw path, and the media callback's path carries its secret; traces
+        // (with the path redacted) record requests instead. Added after the configuration's rules, so it wins over them.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", level => level >= LogLevel.Warning);
+
         var role = builder.Configuration.GetRole();
         var observability = ObservabilityOptions.From(builder.Configuration);
         builder.Services.AddOptions<ObservabilityOptions>()
