@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using LiveStream.Host.Api;
 using LiveStream.Testing;
+using Microsoft.AspNetCore.Http;
 
 namespace LiveStream.Host.Tests.Hosting;
 

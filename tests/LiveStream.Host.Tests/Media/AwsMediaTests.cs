@@ -65,7 +65,9 @@ public sealed class AwsMediaTests
         await ApiClient.AssertProblemAsync(ingestResponse, HttpStatusCode.Conflict);
 
         // Assert: live once the input alert cleared, played through CloudFront.
-        Assert.StartsWith("https://d111.cloudfront.test/", live.GetProperty("playbackUrl").GetString(), StringComparison.Ordinal);
+        var playbackUrl = live.GetProperty("playbackUrl").GetString();
+        Assert.StartsWith("https://d111.cloudfront.test/", playbackUrl, StringComparison.Ordinal);
+        MotoMedia.AssertCloudFrontSigned(playbackUrl, playbackUrl![..playbackUrl.IndexOf('?', StringComparison.Ordinal)]);
         Assert.False(string.IsNullOrEmpty(live.GetProperty("startedAt").GetString()));
 
         // Assert: stop stopped the channel and asked for the harvest, signed, to the recordings bucket.
@@ -81,7 +83,7 @@ public sealed class AwsMediaTests
         SigV4Verifier.AssertSigned(group, MotoServer.AccessKey, MotoServer.SecretKey, MotoServer.Region, "medialive");
 
         // Assert: the S3 event set the recording URL and every resource of the session is gone.
-        Assert.Equal($"https://recordings.cloudfront.test/recordings/{liveId}/index.m3u8", recorded.GetProperty("recordingUrl").GetString());
+        MotoMedia.AssertCloudFrontSigned(recorded.GetProperty("recordingUrl").GetString(), $"https://recordings.cloudfront.test/recordings/{liveId}/index.m3u8");
         Assert.Empty(afterRecording);
         Assert.Single(proxy.Stubbed, r => r.Method == "DELETE" && r.RawUrl.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal));
     }
