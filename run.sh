@@ -5,10 +5,27 @@
 #   ./run.sh                      silo + API in one process
 #   ./run.sh --role silo          another silo (give it other ports: see README "Several silos")
 #   ./run.sh --role api           a front end only
+# Everything listens on 127.0.0.1 unless LIVESTREAM_ADDRESS names another address (e.g. 0.0.0.0 for the LAN).
+# With only PORT given, the silo and gateway take 11111 / 30000 or, when those are taken, the next free ports.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
 export PORT=${PORT:-8080}
+address=${LIVESTREAM_ADDRESS:-127.0.0.1}
+
+# The first port from $1 on that nothing on this machine listens on.
+free_port() {
+  local port=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port"
+}
+if [ -z "${Orleans__SiloPort:-}" ]; then export Orleans__SiloPort=$(free_port 11111); fi
+if [ -z "${Orleans__GatewayPort:-}" ]; then export Orleans__GatewayPort=$(free_port 30000); fi
+# Silos listen on their advertised address only; a specific LIVESTREAM_ADDRESS is that address too.
+case "$address" in
+  127.0.0.1|0.0.0.0|::|'[::]') ;;
+  *) export Orleans__AdvertisedIPAddress=${Orleans__AdvertisedIPAddress:-$address} ;;
+esac
 
 scripts/ensure-deps.sh run
 mkdir -p .local
@@ -39,6 +56,12 @@ if [ "${LIVESTREAM_MEDIA:-1}" = 1 ]; then
     (umask 077; head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$secret_file")
   fi
   export Media__Local__CallbackSecret=${Media__Local__CallbackSecret:-$(cat "$secret_file")}
+  # Signed playback URLs: every local process must check the same media token key.
+  playback_key_file=.local/playback-signing-key
+  if [ ! -s "$playback_key_file" ]; then
+    (umask 077; head -c 48 /dev/urandom | base64 -w0 >"$playback_key_file")
+  fi
+  export Media__Playback__SigningKey=${Media__Playback__SigningKey:-$(cat "$playback_key_file")}
   rtmp_port=${LIVESTREAM_RTMP_PORT:-1935}
   scripts/nginx-rtmp.sh start "$root/.local/nginx" "$rtmp_port" "http://127.0.0.1:$PORT/internal/media/$Media__Local__CallbackSecret" >/dev/null
   export Media__Local__Directory="$root/.local/nginx/media"
@@ -54,5 +77,5 @@ fi
 app=src/LiveStream.Host/bin/Release/net10.0/LiveStream.Host.dll
 
 dotnet "$app" migrate
-echo "run.sh: serving on http://localhost:$PORT (API reference at /docs, readiness at /health/ready)"
-exec dotnet "$app" --urls "http://0.0.0.0:$PORT" "$@"
+echo "run.sh: serving on http://$address:$PORT (API reference at /docs, readiness at /health/ready); silo port $Orleans__SiloPort, gateway port $Orleans__GatewayPort"
+exec dotnet "$app" --urls "http://$address:$PORT" "$@"

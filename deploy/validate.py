@@ -66,6 +66,8 @@ ALLOWED_TYPES: dict[str, set[str]] = {
     "AWS::S3::BucketPolicy": {"Bucket", "PolicyDocument"},
     "AWS::CloudFront::OriginAccessControl": {"OriginAccessControlConfig"},
     "AWS::CloudFront::Distribution": {"DistributionConfig"},
+    "AWS::CloudFront::PublicKey": {"PublicKeyConfig"},
+    "AWS::CloudFront::KeyGroup": {"KeyGroupConfig"},
     "AWS::Logs::LogGroup": {"LogGroupName", "RetentionInDays"},
     "AWS::ElasticLoadBalancingV2::LoadBalancer": {"Scheme", "Subnets", "SecurityGroups"},
     "AWS::ElasticLoadBalancingV2::TargetGroup": {"VpcId", "Port", "Protocol", "TargetType", "HealthCheckPath"},
@@ -624,6 +626,38 @@ def check_security(stacks: list[Stack]) -> list[str]:
     live = media.props("LiveDistribution")["DistributionConfig"]["Origins"][0]
     if live.get("DomainName") != {"Ref": "MediaPackageOriginDomain"}:
         errors.append("media:LiveDistribution: origin must be the MediaPackageOriginDomain parameter")
+    errors += check_private_playback(stacks)
+    return errors
+
+
+def check_private_playback(stacks: list[Stack]) -> list[str]:
+    """Both distributions serve only signed URLs; the private key reaches the tasks as a secret, never as plain text."""
+    errors = []
+    media = next(s for s in stacks if s.name == "media")
+    group = media.resources.get("PlaybackKeyGroup", {}).get("Properties", {}).get("KeyGroupConfig", {})
+    if {"Ref": "PlaybackPublicKey"} not in group.get("Items", []):
+        errors.append("media:PlaybackKeyGroup: must hold the PlaybackPublicKey")
+    key = media.resources.get("PlaybackPublicKey", {}).get("Properties", {}).get("PublicKeyConfig", {})
+    if key.get("EncodedKey") != {"Ref": "PlaybackPublicKeyPem"}:
+        errors.append("media:PlaybackPublicKey: EncodedKey must be the PlaybackPublicKeyPem parameter")
+    for rid in ("LiveDistribution", "RecordingsDistribution"):
+        behaviors = [media.props(rid)["DistributionConfig"]["DefaultCacheBehavior"]] + media.props(rid)["DistributionConfig"].get("CacheBehaviors", [])
+        for behavior in behaviors:
+            if behavior.get("TrustedKeyGroups") != [{"Ref": "PlaybackKeyGroup"}]:
+                errors.append(f"media:{rid}: every cache behavior must trust only PlaybackKeyGroup (private playback)")
+    if "PlaybackPrivateKey" in json.dumps(media.t.get("Outputs", {})).replace("PlaybackPrivateKeySecretArn", ""):
+        errors.append("media: the playback private key must not be an output")
+    service = next(s for s in stacks if s.name == "service")
+    for rid in ("ApiTaskDefinition", "SiloTaskDefinition"):
+        container = service.props(rid)["ContainerDefinitions"][0]
+        plain = {e["Name"] for e in container.get("Environment", [])}
+        secret = {e["Name"]: e.get("ValueFrom") for e in container.get("Secrets", [])}
+        if "Media__Playback__CloudFrontPrivateKey" in plain:
+            errors.append(f"service:{rid}: the playback private key must be a secret, not an environment variable")
+        if secret.get("Media__Playback__CloudFrontPrivateKey") != {"Fn::ImportValue": {"Fn::Sub": "${EnvironmentName}-PlaybackPrivateKeySecretArn"}}:
+            errors.append(f"service:{rid}: needs Media__Playback__CloudFrontPrivateKey from the playback key secret")
+        if "Media__Playback__CloudFrontKeyId" not in plain:
+            errors.append(f"service:{rid}: needs Media__Playback__CloudFrontKeyId (the CloudFront public key id)")
     return errors
 
 
@@ -691,6 +725,9 @@ def check_database_failover(stacks: list[Stack]) -> list[str]:
     postgres = postgres[:postgres.find("\n}\n")]
     if "HealthCheckResult.Degraded(" not in postgres or "HealthCheckResult.Unhealthy(" in postgres:
         errors.append("HealthApi.cs: PostgresHealthCheck must report an unreachable database as Degraded (still 200), never Unhealthy")
+    return errors
+
+
 # ------------------------------------------------------------------------------------ telemetry (issue 16)
 COLLECTOR = "otel-collector"
 # The business alarms the deployment must have: (metric, dimension name, dimension value or None).
@@ -908,6 +945,10 @@ def mutations():
          m("service", "ApiTargetGroup", lambda r: set_path(r, ["Properties", "HealthCheckTimeoutSeconds"], 2))),
         ("ALB marks a task unhealthy within a database failover", "database failover",
          m("service", "ApiTargetGroup", lambda r: set_path(r, ["Properties", "UnhealthyThresholdCount"], 2))),
+        ("live distribution serving unsigned URLs", "security",
+         m("media", "LiveDistribution", lambda r: r["Properties"]["DistributionConfig"]["DefaultCacheBehavior"].pop("TrustedKeyGroups"))),
+        ("playback private key as a plain environment variable", "security",
+         m("service", "ApiTaskDefinition", lambda r: r["Properties"]["ContainerDefinitions"][0]["Environment"].append({"Name": "Media__Playback__CloudFrontPrivateKey", "Value": "-----BEGIN"}))),
         ("PassRole to any service", "security",
          m("service", "SiloTaskRole", lambda r: r["Properties"]["Policies"][2]["PolicyDocument"]["Statement"][2].pop("Condition"))),
         ("api task without the collector sidecar", "telemetry",

@@ -58,6 +58,7 @@ secret() {
 }
 signing_key() { secret signing-key 48; }
 callback_secret() { secret media-callback-secret 24; }
+playback_key() { secret playback-signing-key 48; }
 
 start_pg() {
   scripts/postgres.sh start "$dir/pg" "$pg_port" >/dev/null
@@ -85,6 +86,7 @@ start_one() {
   ConnectionStrings__PostgresRead=$(read_connection) \
   Auth__DevTokens__SigningKey=$(signing_key) \
   Media__Local__CallbackSecret=$(callback_secret) \
+  Media__Playback__SigningKey=$(playback_key) \
   ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} \
   Database__MigrateOnStart=false \
   LiveStream__Role=$(role_of "$name") \

@@ -32,7 +32,7 @@ public sealed class HostTopology : IAsyncDisposable
     public IReadOnlyList<ChildProcess> Processes => _processes;
 
     /// <summary>The secret path of the ingest callback the seed uses to take its session live, as nginx-rtmp would.</summary>
-    public const string CallbackSecret = "bench-ingest-callback";
+    public const string CallbackSecret = "bench-ingest-callback-path-secret-0001";
 
     /// <summary>The settings every host process gets, besides role and ports (reported in benchmarks.md).</summary>
     public static IReadOnlyDictionary<string, string> CommonSettings { get; } = new Dictionary<string, string>

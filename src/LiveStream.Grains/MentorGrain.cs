@@ -106,7 +106,7 @@ public sealed class MentorGrain(
         Validation.OptionalIdempotencyKey(command.IdempotencyKey);
 
         var liveId = NewLiveId(command.IdempotencyKey);
-        var definition = new SessionDefinition(liveId, MentorId, command.CourseId, command.Title.Trim(), command.ScheduledStart.ToUniversalTime());
+        var definition = new SessionDefinition(liveId, MentorId, command.CourseId, command.Title.Trim(), command.ScheduledStart.ToUniversalTime(), command.Visibility);
         var snapshot = await GrainFactory.GetGrain<ILiveSessionGrain>(liveId).ScheduleAsync(definition);
 
         await index.UpsertAsync(MentorId, snapshot.ToSummary());

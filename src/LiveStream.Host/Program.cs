@@ -1,6 +1,7 @@
 using LiveStream.Host.Api;
 using LiveStream.Host.Hosting;
 using LiveStream.Infrastructure.Media;
+using Microsoft.Extensions.Options;
 
 // appsettings*.json ship beside the binary, so the content root is there wherever the process is started from.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -10,19 +11,36 @@ if (await builder.TryRunCommandAsync(args) is { } exitCode)
     return exitCode;
 }
 
-builder.AddLiveStreamObservability();
-builder.AddLiveStreamPostgres();
-builder.AddLiveStreamOrleans();
-builder.Services.AddLiveStreamMedia(builder.Configuration);
-if (builder.Configuration.GetRole().HostsGrains())
+try
 {
-    builder.Services.AddLiveStreamMediaEvents(builder.Configuration);
+    builder.AddLiveStreamObservability();
+    builder.AddLiveStreamPostgres();
+    builder.AddLiveStreamOrleans();
+    builder.Services.AddLiveStreamMedia(builder.Configuration);
+    if (builder.Configuration.GetRole().HostsGrains())
+    {
+        builder.Services.AddLiveStreamMediaEvents(builder.Configuration);
+    }
+
+    builder.AddLiveStreamApi();
+    if (ListenerCheck.FindTakenListener(builder) is { } taken)
+    {
+        await Console.Error.WriteLineAsync(taken);
+        return 3;
+    }
+
+    var app = builder.Build();
+    app.UseLiveStreamObservability();
+    app.MapLiveStreamApi();
+    await app.RunAsync();
+    return 0;
 }
-
-builder.AddLiveStreamApi();
-
-var app = builder.Build();
-app.UseLiveStreamObservability();
-app.MapLiveStreamApi();
-await app.RunAsync();
-return 0;
+catch (Exception exception) when (exception is OptionsValidationException
+    || exception is AggregateException { InnerExceptions: var inner } && inner.All(error => error is OptionsValidationException))
+{
+    // A refused setting (unsafe or inconsistent) stops the start with one readable line per problem, before serving.
+    var failures = (exception is AggregateException aggregate ? [.. aggregate.InnerExceptions] : new[] { exception })
+        .Cast<OptionsValidationException>().SelectMany(invalid => invalid.Failures);
+    await Console.Error.WriteLineAsync("LiveStream cannot start, configuration refused:\n  " + string.Join("\n  ", failures));
+    return 2;
+}

@@ -90,10 +90,10 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         return token;
     }
 
-    /// <summary>Schedules a session an hour from now; returns its live id.</summary>
-    public async Task<string> ScheduleAsync(string mentorId, string courseId, string token, string title = "Intro session")
+    /// <summary>Schedules a session an hour from now (<paramref name="visibility"/>: null is the default, public); returns its live id.</summary>
+    public async Task<string> ScheduleAsync(string mentorId, string courseId, string token, string title = "Intro session", string? visibility = null)
     {
-        using var response = await SendAsync(HttpMethod.Post, "/livestream/", new { mentorId, courseId, title, scheduledStart = DateTimeOffset.UtcNow.AddHours(1) }, token);
+        using var response = await SendAsync(HttpMethod.Post, "/livestream/", new { mentorId, courseId, title, scheduledStart = DateTimeOffset.UtcNow.AddHours(1), visibility }, token);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await JsonAsync(response)).GetProperty("liveId").GetString()!;
     }

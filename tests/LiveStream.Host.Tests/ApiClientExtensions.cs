@@ -25,9 +25,9 @@ public static class ApiClientExtensions
     /// Schedules a session of <paramref name="mentorId"/>, starts it and takes it live through the ingest callback the
     /// RTMP server calls (on a host whose media callback secret is <paramref name="callbackSecret"/>); no media flows.
     /// </summary>
-    public static async Task<string> ScheduleLiveSessionAsync(this ApiClient api, string mentorId, string token, string callbackSecret)
+    public static async Task<string> ScheduleLiveSessionAsync(this ApiClient api, string mentorId, string token, string callbackSecret, string? visibility = null)
     {
-        var liveId = await api.ScheduleAsync(mentorId, "engines", token);
+        var liveId = await api.ScheduleAsync(mentorId, "engines", token, visibility: visibility);
         using (var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token))
         {
             Assert.Equal(HttpStatusCode.OK, start.StatusCode);

@@ -68,6 +68,42 @@ public sealed partial class HostProcess : IAsyncDisposable
 
     public static async Task<HostProcess> StartAsync(HostProcessOptions options)
     {
+        var host = Launch(options);
+        try
+        {
+            await host.WaitUntilReadyAsync(options.ReadyTimeout);
+        }
+        catch
+        {
+            // Nobody else holds the process yet: a host that never got ready must not outlive the test run.
+            await host.DisposeAsync();
+            throw;
+        }
+
+        return host;
+    }
+
+    /// <summary>Starts a process that must refuse to start; returns its exit code and everything it wrote once it exited.</summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(HostProcessOptions options)
+    {
+        await using var host = Launch(options);
+        using var timeout = new CancellationTokenSource(options.ReadyTimeout);
+        try
+        {
+            await host._process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The {options.Role} process was expected to refuse to start but still ran after {options.ReadyTimeout}:\n{host.Output}");
+        }
+
+        // The parameterless wait also drains the redirected output.
+        host._process.WaitForExit();
+        return (host._process.ExitCode, host.Output);
+    }
+
+    private static HostProcess Launch(HostProcessOptions options)
+    {
         var httpPort = options.HttpPort ?? MotoServer.FreePort();
         var siloPort = options.SiloPort ?? MotoServer.FreePort();
         var gatewayPort = options.GatewayPort ?? MotoServer.FreePort();
@@ -98,19 +134,7 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the LiveStream host.");
-        var host = new HostProcess(process, options, httpPort, siloPort, gatewayPort);
-        try
-        {
-            await host.WaitUntilReadyAsync(options.ReadyTimeout);
-        }
-        catch
-        {
-            // Nobody else holds the process yet: a host that never got ready must not outlive the test run.
-            await host.DisposeAsync();
-            throw;
-        }
-
-        return host;
+        return new HostProcess(process, options, httpPort, siloPort, gatewayPort);
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };

@@ -6,7 +6,8 @@ public sealed record ScheduleSessionCommand(
     [property: Id(0)] string CourseId,
     [property: Id(1)] string Title,
     [property: Id(2)] DateTimeOffset ScheduledStart,
-    [property: Id(3)] string? IdempotencyKey = null) : IIdempotentCommand;
+    [property: Id(3)] string? IdempotencyKey = null,
+    [property: Id(4)] SessionVisibility Visibility = SessionVisibility.Public) : IIdempotentCommand;
 
 /// <summary>What a session grain is given when it is created; the mentor grain has validated it.</summary>
 [GenerateSerializer, Immutable]
@@ -16,7 +17,8 @@ public sealed record SessionDefinition(
     [property: Id(1)] string MentorId,
     [property: Id(2)] string CourseId,
     [property: Id(3)] string Title,
-    [property: Id(4)] DateTimeOffset ScheduledStart);
+    [property: Id(4)] DateTimeOffset ScheduledStart,
+    [property: Id(5)] SessionVisibility Visibility = SessionVisibility.Public);
 
 /// <summary>The full state of a session as clients see it.</summary>
 [GenerateSerializer, Immutable]
@@ -34,7 +36,8 @@ public sealed record SessionSnapshot(
     [property: Id(9)] string? PlaybackUrl,
     [property: Id(10)] string? RecordingUrl,
     [property: Id(11)] string? FailureReason,
-    [property: Id(12)] string? RecordingFailure = null)
+    [property: Id(12)] string? RecordingFailure = null,
+    [property: Id(13)] SessionVisibility Visibility = SessionVisibility.Public)
 {
     public SessionSummary ToSummary() => new(LiveId, CourseId, Title, State, ScheduledStart, CreatedAt);
 }

@@ -17,6 +17,18 @@ public enum SessionState
     Failed = 7,
 }
 
+/// <summary>Who may watch a session's live stream and recording (the mentor always may).</summary>
+[GenerateSerializer]
+[Alias("livestream.session-visibility")]
+public enum SessionVisibility
+{
+    /// <summary>Any signed-in user.</summary>
+    Public = 0,
+
+    /// <summary>Only mentees who follow the mentor.</summary>
+    Followers = 1,
+}
+
 /// <summary>The legal transitions of <see cref="SessionState"/>; the session grain enforces them.</summary>
 public static class SessionLifecycle
 {

@@ -55,6 +55,7 @@ public static class ApiExtensions
 
         builder.AddLiveStreamAuth();
         builder.Services.AddSingleton<SessionFeedHub>();
+        builder.Services.AddSingleton<PlaybackAccess>();
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<InteractionRateLimits>();
         builder.Services.AddOptions<HotViewOptions>().BindConfiguration(HotViewOptions.Section).ValidateDataAnnotations().ValidateOnStart();

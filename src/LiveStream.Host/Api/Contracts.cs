@@ -18,7 +18,8 @@ public sealed record MenteeProfileRequest(string? DisplayName);
 
 public sealed record DeviceRequest(string? Platform, string? Token);
 
-public sealed record ScheduleSessionRequest(string? MentorId, string? CourseId, string? Title, DateTimeOffset? ScheduledStart);
+/// <summary><c>visibility</c>: <c>public</c> (default, any signed-in user may watch) or <c>followers</c> (the mentor's followers only).</summary>
+public sealed record ScheduleSessionRequest(string? MentorId, string? CourseId, string? Title, DateTimeOffset? ScheduledStart, string? Visibility = null);
 
 // Responses.
 
@@ -79,6 +80,7 @@ public sealed record SessionDetailResponse(
     DateTimeOffset? EndedAt,
     string? PlaybackUrl,
     string? RecordingUrl,
+    SessionVisibility Visibility,
     MentorProfileResponse? Mentor,
     CourseResponse? Course,
     IReadOnlyDictionary<string, long> Reactions,
@@ -87,7 +89,7 @@ public sealed record SessionDetailResponse(
 {
     public static SessionDetailResponse From(SessionSnapshot session, MentorView? mentor, IReadOnlyDictionary<string, long>? reactions = null) => new(
         session.LiveId, session.MentorId, session.CourseId, session.Title, session.State, session.ScheduledStart, session.CreatedAt,
-        session.StartedAt, session.EndedAt, session.PlaybackUrl, session.RecordingUrl,
+        session.StartedAt, session.EndedAt, session.PlaybackUrl, session.RecordingUrl, session.Visibility,
         mentor is null ? null : MentorProfileResponse.From(mentor.Profile),
         mentor?.Courses.FirstOrDefault(course => course.CourseId == session.CourseId) is { } course ? CourseResponse.From(course) : null,
         reactions ?? LiveStream.Abstractions.Reactions.ReactionKinds.All.ToDictionary(kind => kind, _ => 0L),

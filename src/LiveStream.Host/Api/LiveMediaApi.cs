@@ -15,7 +15,7 @@ namespace LiveStream.Host.Api;
 public sealed record IngestResponse(string Url, string StreamKey);
 
 /// <summary>
-/// The media side of a session: ingest details, start/stop, the public media files of the local pipeline, and the
+/// The media side of a session: ingest details, start/stop, the signed media files of the local pipeline, and the
 /// callback nginx-rtmp calls when a publisher connects or leaves.
 /// </summary>
 public static partial class LiveMediaApi
@@ -27,14 +27,17 @@ public static partial class LiveMediaApi
         commands.MapPost("/start", StartAsync).WithSummary("Start the session's media channel (idempotent; 409 once the session is over)");
         commands.MapPost("/stop", StopAsync).WithSummary("Stop broadcasting; the recording follows (idempotent; 409 before start)");
 
-        // DESIGN §3: media files are public, like the CloudFront URLs of production.
-        var files = app.MapGroup("/media/{liveId}").WithTags("Media").AllowAnonymous().AddEndpointFilter(Validation.RouteIdsAsync);
-        files.MapGet("/live/{file}", GetLiveFile).WithSummary("Live HLS playlist and segments of the local pipeline");
-        files.MapGet("/" + MediaPaths.RecordingName, GetRecording).WithSummary("The session's recording (MP4) from the local pipeline");
+        // Private playback: no bearer token (players fetch media themselves), but the signed token in the path, so
+        // the segments a player resolves against the playlist URL carry it as well. Bad or expired token: 403.
+        var files = app.MapGroup($"/{MediaPaths.Root}/{{token}}/{{liveId}}").WithTags("Media").AllowAnonymous()
+            .AddEndpointFilter(Validation.RouteIdsAsync).AddEndpointFilter(MediaTokenAsync);
+        files.MapGet("/live/{file}", GetLiveFile).WithSummary("Live HLS playlist and segments of the local pipeline (signed URL from the session detail)");
+        files.MapGet("/" + MediaPaths.RecordingName, GetRecording).WithSummary("The session's recording (MP4) from the local pipeline (signed URL from the session detail)");
 
-        // nginx-rtmp's on_publish / on_publish_done. The secret path segment keeps outsiders out; the stream key
-        // check in the session grain is the gate either way. Hidden from the public API description.
-        var callbacks = app.MapGroup("/internal/media/{secret}").AllowAnonymous().ExcludeFromDescription();
+        // nginx-rtmp's on_publish / on_publish_done: from nginx on this machine only (loopback), behind a secret path
+        // segment that traces redact (RedactCallbackPath); the stream key check in the session grain is the gate either
+        // way. Hidden from the public API description.
+        var callbacks = app.MapGroup(CallbackPrefix + "/{secret}").AllowAnonymous().ExcludeFromDescription().AddEndpointFilter(LoopbackOnlyAsync);
         callbacks.MapPost("/publish", OnPublishAsync);
         callbacks.MapPost("/publish-done", OnPublishDoneAsync);
     }
@@ -50,18 +53,20 @@ public static partial class LiveMediaApi
         return TypedResults.Ok(new IngestResponse(ingest.Url, ingest.StreamKey));
     }
 
-    private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StartAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains) =>
-        CommandAsync(user, grains, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StartAsync(mentorId));
+    private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StartAsync(
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback) =>
+        CommandAsync(user, grains, playback, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StartAsync(mentorId));
 
-    private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StopAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains) =>
-        CommandAsync(user, grains, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StopAsync(mentorId));
+    private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StopAsync(
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback) =>
+        CommandAsync(user, grains, playback, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StopAsync(mentorId));
 
     /// <summary>
     /// The one ownership idiom: the caller's mentor id goes into the grain command, which refuses another mentor
     /// (403) or an unknown session (404); the mentor's profile is read alongside, not before.
     /// </summary>
     internal static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CommandAsync(
-        ClaimsPrincipal user, IGrainFactory grains, Func<IGrainFactory, string, Task<SessionSnapshot>> command)
+        ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback, Func<IGrainFactory, string, Task<SessionSnapshot>> command)
     {
         if (Caller(user) is not { } mentorId)
         {
@@ -70,12 +75,21 @@ public static partial class LiveMediaApi
 
         var mentorTask = grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
         var session = await command(grains, mentorId);
-        return TypedResults.Ok(SessionDetailResponse.From(session, await mentorTask));
+        return TypedResults.Ok(SessionDetailResponse.From(await playback.ForViewerAsync(session, user), await mentorTask));
     }
 
     private static string? Caller(ClaimsPrincipal user) => user.IsMentor() ? user.Id() : null;
 
     private static ProblemHttpResult NotOwner() => Validation.Forbidden("Only the mentor who owns this session can do this.");
+
+    private static async ValueTask<object?> MediaTokenAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var route = context.HttpContext.Request.RouteValues;
+        var tokens = context.HttpContext.RequestServices.GetRequiredService<MediaTokens>();
+        return route["token"] is string token && route["liveId"] is string liveId && tokens.IsValid(token, liveId)
+            ? await next(context)
+            : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: "The media URL is invalid or has expired; fetch the session again for a fresh one.");
+    }
 
     private static Results<PhysicalFileHttpResult, NotFound> GetLiveFile(string liveId, string file, HttpContext context, IOptions<LocalMediaOptions> options)
     {
@@ -88,8 +102,9 @@ public static partial class LiveMediaApi
 
         var playlist = match.Groups["ext"].Value == "m3u8";
 
-        // The playlist changes every segment; a segment never changes once listed.
-        context.Response.Headers.CacheControl = playlist ? "public, max-age=1" : "public, max-age=31536000, immutable";
+        // The playlist changes every segment; a segment never changes once listed. Private: the URL is a credential
+        // that expires, so shared caches must not keep answering it.
+        context.Response.Headers.CacheControl = playlist ? "private, max-age=1" : "private, max-age=31536000, immutable";
         return TypedResults.PhysicalFile(path, playlist ? "application/vnd.apple.mpegurl" : "video/mp2t", enableRangeProcessing: !playlist);
     }
 
@@ -102,7 +117,7 @@ public static partial class LiveMediaApi
         }
 
         // Written once, atomically (renamed into place), when the session ends.
-        context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        context.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
         return TypedResults.PhysicalFile(path, "video/mp4", enableRangeProcessing: true);
     }
 
@@ -156,6 +171,20 @@ public static partial class LiveMediaApi
 
         return TypedResults.NoContent();
     }
+
+    /// <summary>Where nginx-rtmp's callbacks arrive; the next path segment is the secret.</summary>
+    public const string CallbackPrefix = "/internal/media";
+
+    /// <summary>What traces record as the path of a callback request, so the secret never reaches a collector.</summary>
+    public static string? RedactCallbackPath(PathString path) =>
+        path.StartsWithSegments(CallbackPrefix, out var rest) && rest.HasValue
+            ? $"{CallbackPrefix}/[redacted]{rest.Value![(rest.Value!.IndexOf('/', 1) is var end and > 0 ? end : rest.Value!.Length)..]}"
+            : null;
+
+    private static ValueTask<object?> LoopbackOnlyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote)
+            ? next(context)
+            : ValueTask.FromResult<object?>(TypedResults.NotFound());
 
     private static bool SecretMatches(string given, string expected) =>
         expected.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected));

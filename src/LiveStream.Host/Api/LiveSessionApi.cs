@@ -25,6 +25,7 @@ public static class LiveSessionApi
         ScheduleSessionRequest request,
         ClaimsPrincipal user,
         IGrainFactory grains,
+        PlaybackAccess playback,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
     {
         if (!Limits.IsValidId(request.MentorId))
@@ -47,17 +48,29 @@ public static class LiveSessionApi
             return Validation.Invalid("scheduledStart", "'scheduledStart' is required (ISO 8601 with offset).");
         }
 
+        if (ParseVisibility(request.Visibility) is not { } visibility)
+        {
+            return Validation.Invalid("visibility", "'visibility' must be 'public' or 'followers'.");
+        }
+
         var mentor = grains.GetGrain<IMentorGrain>(request.MentorId!);
         var session = await mentor.ScheduleSessionAsync(
-            new ScheduleSessionCommand(request.CourseId!, request.Title ?? string.Empty, scheduledStart, idempotencyKey));
+            new ScheduleSessionCommand(request.CourseId!, request.Title ?? string.Empty, scheduledStart, idempotencyKey, visibility));
         var view = await mentor.GetAsync();
-        return TypedResults.Created($"/mentor/{session.MentorId}/live/{session.LiveId}", SessionDetailResponse.From(session, view));
+        return TypedResults.Created($"/mentor/{session.MentorId}/live/{session.LiveId}", SessionDetailResponse.From(await playback.ForViewerAsync(session, user), view));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(
-        string liveId, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views)
+    private static SessionVisibility? ParseVisibility(string? value) => value switch
     {
-        var result = await LiveMediaApi.CommandAsync(user, grains, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).CancelAsync(mentorId));
+        null or "public" => SessionVisibility.Public,
+        "followers" => SessionVisibility.Followers,
+        _ => null,
+    };
+
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views, PlaybackAccess playback)
+    {
+        var result = await LiveMediaApi.CommandAsync(user, grains, playback, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).CancelAsync(mentorId));
         views.ForgetSession(liveId);
         return result;
     }
@@ -81,7 +94,7 @@ public static class LiveSessionApi
     }
 
     private static async Task<Results<ETaggedJson<SessionDetailResponse>, ProblemHttpResult>> GetAsync(
-        string mentorId, string liveId, ClaimsPrincipal user, HotViewCache views)
+        string mentorId, string liveId, ClaimsPrincipal user, HotViewCache views, PlaybackAccess playback)
     {
         // Both views at once, each from this process's cache (or one grain call each); the session's own mentor reads
         // through the cache so they see their own changes at once.
@@ -95,6 +108,6 @@ public static class LiveSessionApi
             return Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.");
         }
 
-        return new ETaggedJson<SessionDetailResponse>(SessionDetailResponse.From(session, mentor, view.Reactions));
+        return new ETaggedJson<SessionDetailResponse>(SessionDetailResponse.From(await playback.ForViewerAsync(session, user), mentor, view.Reactions));
     }
 }

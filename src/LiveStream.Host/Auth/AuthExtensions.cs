@@ -10,9 +10,14 @@ public static class AuthExtensions
 {
     public static void AddLiveStreamAuth(this IHostApplicationBuilder builder)
     {
+        var development = builder.Environment.IsDevelopment();
         builder.Services.AddOptions<AuthOptions>()
             .BindConfiguration(AuthOptions.Section)
             .ValidateDataAnnotations()
+            // Dev tokens let anyone mint a token for any user: never next to a real issuer, never outside Development.
+            .Validate(
+                options => !options.DevTokens.Enabled || (development && string.IsNullOrWhiteSpace(options.Authority)),
+                "Auth:DevTokens:Enabled is refused outside the Development environment and together with Auth:Authority: anyone could mint a token for any user. Turn dev tokens off (and configure Auth:Authority).")
             .ValidateOnStart();
 
         builder.Services.AddSingleton<DevTokenIssuer>();
@@ -50,21 +55,13 @@ public static class AuthExtensions
             bearer.RefreshInterval = auth.KeyRefreshInterval;
             // OIDC issuers (Cognito among them) sign with RSA keys from their JWKS; nothing else is accepted from them.
             bearer.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256];
-            if (!auth.DevTokens.Enabled)
-            {
-                return;
-            }
+            return;
         }
 
-        // Dev tokens: a symmetric key this process shares with every other API process through configuration.
-        var devKey = DevTokenIssuer.KeyFrom(auth.DevTokens);
-        bearer.TokenValidationParameters.ValidIssuers = string.IsNullOrWhiteSpace(auth.Authority)
-            ? [auth.DevTokens.Issuer]
-            : [auth.DevTokens.Issuer, auth.Authority];
-        bearer.TokenValidationParameters.IssuerSigningKeys = [devKey];
-        bearer.TokenValidationParameters.ValidAlgorithms = string.IsNullOrWhiteSpace(auth.Authority)
-            ? [SecurityAlgorithms.HmacSha256]
-            : [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.RsaSha256];
+        // Dev tokens (Development only, see the start-up check): a symmetric key every local API process shares.
+        bearer.TokenValidationParameters.ValidIssuers = [auth.DevTokens.Issuer];
+        bearer.TokenValidationParameters.IssuerSigningKeys = [DevTokenIssuer.KeyFrom(auth.DevTokens)];
+        bearer.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
     }
 
     /// <summary>

@@ -29,6 +29,10 @@ public static class ObservabilityExtensions
             });
         }
 
+        // Request start/finish lines carry the raw path, and the media callback's path carries its secret; traces
+        // (with the path redacted) record requests instead. Added after the configuration's rules, so it wins over them.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", level => level >= LogLevel.Warning);
+
         var role = builder.Configuration.GetRole();
         var observability = ObservabilityOptions.From(builder.Configuration);
         builder.Services.AddOptions<ObservabilityOptions>()
@@ -56,7 +60,17 @@ public static class ObservabilityExtensions
             .WithTracing(tracing => tracing
                 .AddSource(LiveStreamTelemetry.SourceName)
                 .AddSource("Microsoft.Orleans.Application", "Microsoft.Orleans.Runtime")
-                .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                .AddAspNetCoreInstrumentation(options =>
+                {
+                    options.Filter = context => !context.Request.Path.StartsWithSegments("/health");
+                    options.EnrichWithHttpRequest = (activity, request) =>
+                    {
+                        if (LiveStream.Host.Api.LiveMediaApi.RedactCallbackPath(request.Path) is { } redacted)
+                        {
+                            activity.SetTag("url.path", redacted);
+                        }
+                    };
+                })
                 .AddHttpClientInstrumentation()
                 .AddNpgsql())
             .WithMetrics(metrics =>
@@ -92,9 +106,21 @@ public static class ObservabilityExtensions
             builder.Logging.AddFilter("System.Net.Http.HttpClient.Otlp", LogLevel.Warning);
         }
 
+        // Both answer anonymously: outside Development they must be on their own port, one the load balancer does not forward.
+        if (!builder.Environment.IsDevelopment()
+            && new[] { (Name: nameof(ObservabilityOptions.Prometheus), Options: observability.Prometheus), (Name: nameof(ObservabilityOptions.Dashboard), Options: observability.Dashboard) }
+                .Where(endpoint => endpoint.Options is { Enabled: true, Port: null }).Select(endpoint => endpoint.Name).ToList() is { Count: > 0 } exposed)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(
+                ObservabilityOptions.Section,
+                typeof(ObservabilityOptions),
+                [.. exposed.Select(name => $"{ObservabilityOptions.Section}:{name}:Port is required outside Development: the endpoint is anonymous and must not be served on the main HTTP port.")]);
+        }
+
         if (observability.Dashboard.Enabled && role.HostsGrains())
         {
-            builder.UseOrleans(silo => silo.AddDashboard());
+            // The live trace stream and grain state views show user data; the dashboard keeps only the aggregates.
+            builder.UseOrleans(silo => silo.AddDashboard(options => options.HideTrace = true));
             builder.Services.AddSingleton(new TrailingSlashExemption(observability.Dashboard.Path));
         }
 
@@ -118,11 +144,16 @@ public static class ObservabilityExtensions
         {
             app.MapOrleansDashboard(dashboard.Path)
                 .AllowAnonymous()
-                .AddEndpointFilter(async (context, next) => OnPort(context.HttpContext, dashboard.Port) ? await next(context) : TypedResults.NotFound());
+                .AddEndpointFilter(async (context, next) =>
+                    OnPort(context.HttpContext, dashboard.Port) && !ShowsUserData(context.HttpContext.Request.Path, dashboard.Path) ? await next(context) : TypedResults.NotFound());
         }
     }
 
     private static bool OnPort(HttpContext context, int? port) => port is null || context.Connection.LocalPort == port;
+
+    private static bool ShowsUserData(PathString path, string dashboardPath) =>
+        path.StartsWithSegments(dashboardPath, StringComparison.OrdinalIgnoreCase, out var rest)
+        && (rest.StartsWithSegments("/GrainState", StringComparison.OrdinalIgnoreCase) || rest.StartsWithSegments("/Trace", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// Adds the endpoints' own ports to the listening addresses, on the same interface as the main one, keeping

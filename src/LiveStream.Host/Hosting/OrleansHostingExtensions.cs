@@ -22,7 +22,10 @@ public sealed class OrleansClusterOptions
     [Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>The address other silos and clients reach this silo at; empty: the ECS task's IP, else the host's.</summary>
+    /// <summary>
+    /// The address other silos and clients reach this silo at, and the only one its silo and gateway ports listen on;
+    /// empty: the ECS task's IP, else loopback (a silo nobody else on the network can call).
+    /// </summary>
     public string? AdvertisedIPAddress { get; set; }
 
     /// <summary>
@@ -50,6 +53,8 @@ public static class OrleansHostingExtensions
 
         if (role.HostsGrains())
         {
+            var address = ResolveAdvertisedAddress(cluster, builder.Configuration) ?? IPAddress.Loopback;
+            builder.Properties[typeof(SiloListeners)] = new SiloListeners(new IPEndPoint(address, cluster.SiloPort), new IPEndPoint(address, cluster.GatewayPort));
             builder.UseOrleans(silo =>
             {
                 silo.Configure<ClusterOptions>(options =>
@@ -57,7 +62,7 @@ public static class OrleansHostingExtensions
                     options.ClusterId = cluster.ClusterId;
                     options.ServiceId = cluster.ServiceId;
                 });
-                ConfigureEndpoints(silo, cluster, builder.Configuration);
+                silo.ConfigureEndpoints(address, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
                 silo.ConfigureMembership(builder.Configuration);
                 silo.UseAdoNetClustering(options =>
                 {
@@ -115,18 +120,6 @@ public static class OrleansHostingExtensions
             services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(inner),
             services.GetRequiredService<DatabaseCircuit>(),
             services.GetRequiredService<ILogger<CircuitBreakingGrainStorage>>()));
-    }
-
-    private static void ConfigureEndpoints(ISiloBuilder silo, OrleansClusterOptions cluster, IConfiguration configuration)
-    {
-        var address = ResolveAdvertisedAddress(cluster, configuration);
-        if (address is null)
-        {
-            silo.ConfigureEndpoints(cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
-            return;
-        }
-
-        silo.ConfigureEndpoints(address, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
     }
 
     /// <summary>Configured address first; on ECS the task's private IP; otherwise Orleans picks the host's.</summary>

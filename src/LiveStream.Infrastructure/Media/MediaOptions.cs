@@ -81,5 +81,7 @@ public sealed class LocalMediaOptions
     /// </summary>
     public string CallbackSecret { get; set; } = string.Empty;
 
+    public const int MinimumCallbackSecretLength = 32;
+
     public string FfmpegPath { get; set; } = "ffmpeg";
 }

@@ -1,6 +1,7 @@
 using LiveStream.Infrastructure.Aws;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace LiveStream.Infrastructure.Media;
@@ -19,7 +20,18 @@ public static class MediaServiceCollectionExtensions
                 options => Uri.TryCreate(options.IngestUrl, UriKind.Absolute, out _) && Uri.TryCreate(options.ControlUrl, UriKind.Absolute, out _)
                     && Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out _) && options.Directory.Length > 0,
                 "Media:Local:IngestUrl, ControlUrl and PublicBaseUrl must be absolute URLs and Media:Local:Directory must be set.")
+            .Validate(
+                options => options.CallbackSecret.Length is 0 or >= LocalMediaOptions.MinimumCallbackSecretLength,
+                $"Media:Local:CallbackSecret must be at least {LocalMediaOptions.MinimumCallbackSecretLength} characters (or empty to turn the nginx callback off).")
             .ValidateOnStart();
+        var aws = IsProvider(configuration[$"{MediaOptions.Section}:Provider"], AwsMediaProvider.ProviderName);
+        services.AddOptions<PlaybackOptions>().Bind(configuration.GetSection(PlaybackOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PlaybackOptions>>(new PlaybackOptions.Validator(aws));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<MediaTokens>();
+        services.AddSingleton<IPlaybackUrlSigner>(provider => aws
+            ? new CloudFrontPlaybackUrlSigner(provider.GetRequiredService<IOptions<PlaybackOptions>>())
+            : new LocalPlaybackUrlSigner(provider.GetRequiredService<MediaTokens>()));
         services.AddHttpClient(LocalMediaProvider.ProviderName, client => client.Timeout = TimeSpan.FromSeconds(5));
         services.AddSingleton<LocalMediaProvider>();
         services.AddSingleton<IMediaProvider>(provider =>
@@ -27,7 +39,7 @@ public static class MediaServiceCollectionExtensions
                 ? provider.GetRequiredService<AwsMediaProvider>()
                 : provider.GetRequiredService<LocalMediaProvider>());
 
-        if (IsProvider(configuration[$"{MediaOptions.Section}:Provider"], AwsMediaProvider.ProviderName))
+        if (aws)
         {
             services.AddLiveStreamAws(configuration);
             services.AddOptions<AwsMediaOptions>().Bind(configuration.GetSection(AwsMediaOptions.Section))

@@ -18,7 +18,7 @@ namespace LiveStream.Host.Tests.Hosting;
 /// </summary>
 public sealed class SiloFailoverTests
 {
-    private const string CallbackSecret = "failover-tests-callback-secret";
+    private const string CallbackSecret = "failover-tests-callback-secret-0001";
 
     [Fact]
     public async Task Kill_9_of_one_of_three_silos_under_load_loses_no_acknowledged_write_and_errors_stop_within_15_s()

@@ -67,9 +67,12 @@ public sealed class AwsMediaTests
         // Assert: the emulator's input has no push address (real MediaLive assigns one), so there is none to hand out.
         await ApiClient.AssertProblemAsync(ingestResponse, HttpStatusCode.Conflict);
 
-        // Assert: live once the input alert cleared and the playback URL lists a segment, played through the CDN's host.
+        // Assert: live once the input alert cleared and the playback URL lists a segment, played through the CDN's host
+        // with a CloudFront-signed URL.
         Assert.Equal("starting", stillStarting.GetProperty("state").GetString());
-        Assert.StartsWith(proxy.ServiceUrl.ToString(), live.GetProperty("playbackUrl").GetString(), StringComparison.Ordinal);
+        var playbackUrl = live.GetProperty("playbackUrl").GetString();
+        Assert.StartsWith(proxy.ServiceUrl.ToString(), playbackUrl, StringComparison.Ordinal);
+        MotoMedia.AssertCloudFrontSigned(playbackUrl, playbackUrl![..playbackUrl.IndexOf('?', StringComparison.Ordinal)]);
         Assert.False(string.IsNullOrEmpty(live.GetProperty("startedAt").GetString()));
 
         // Assert: stop stopped the channel and asked for the harvest, signed, to the recordings bucket.
@@ -85,7 +88,7 @@ public sealed class AwsMediaTests
         SigV4Verifier.AssertSigned(group, MotoServer.AccessKey, MotoServer.SecretKey, MotoServer.Region, "medialive");
 
         // Assert: the S3 event set the recording URL and every resource of the session is gone.
-        Assert.Equal($"https://recordings.cloudfront.test/recordings/{liveId}/index.m3u8", recorded.GetProperty("recordingUrl").GetString());
+        MotoMedia.AssertCloudFrontSigned(recorded.GetProperty("recordingUrl").GetString(), $"https://recordings.cloudfront.test/recordings/{liveId}/index.m3u8");
         Assert.Empty(afterRecording);
         Assert.Single(proxy.Stubbed, r => r.Method == "DELETE" && r.RawUrl.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal));
     }

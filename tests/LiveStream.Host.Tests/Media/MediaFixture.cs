@@ -11,6 +11,9 @@ public sealed class MediaFixture : IAsyncLifetime
 {
     public static readonly TimeSpan ReconnectGrace = TimeSpan.FromSeconds(6);
 
+    /// <summary>The media token key of every host this fixture starts, so a test can mint an expired token.</summary>
+    public static readonly string PlaybackSigningKey = HostProcess.NewSigningKey();
+
     private TestDatabase? _database;
     private HostProcess? _host;
     private NginxRtmp? _nginx;
@@ -19,15 +22,16 @@ public sealed class MediaFixture : IAsyncLifetime
 
     public NginxRtmp Nginx => _nginx ?? throw new InvalidOperationException("Fixture not started.");
 
+    public string CallbackSecret { get; } = Guid.NewGuid().ToString("N");
+
     public ApiClient CreateClient() => new(Host.CreateClient());
 
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
         var httpPort = MotoServer.FreePort();
-        var secret = Guid.NewGuid().ToString("N");
-        _nginx = await NginxRtmp.StartAsync($"http://127.0.0.1:{httpPort}/internal/media/{secret}");
-        _host = await HostProcess.StartAsync(HostOptions(_database, _nginx, httpPort, secret));
+        _nginx = await NginxRtmp.StartAsync($"http://127.0.0.1:{httpPort}/internal/media/{CallbackSecret}");
+        _host = await HostProcess.StartAsync(HostOptions(_database, _nginx, httpPort, CallbackSecret));
     }
 
     /// <summary>A host wired to <paramref name="nginx"/>, whose callbacks reach it on <paramref name="httpPort"/>.</summary>
@@ -44,6 +48,7 @@ public sealed class MediaFixture : IAsyncLifetime
                 ["Media:Local:ControlUrl"] = nginx.ControlUrl,
                 ["Media:Local:PublicBaseUrl"] = $"http://127.0.0.1:{httpPort}",
                 ["Media:Local:CallbackSecret"] = secret,
+                ["Media:Playback:SigningKey"] = PlaybackSigningKey,
             },
         };
 

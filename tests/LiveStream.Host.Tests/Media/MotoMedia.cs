@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -13,6 +14,11 @@ internal static class MotoMedia
 {
     public const string Bucket = "livestream-recordings";
 
+    public const string CloudFrontKeyId = "K2TESTKEYID";
+
+    /// <summary>The key pair of the distributions' trusted key group: the host signs with it, tests verify with it.</summary>
+    public static readonly RSA CloudFrontKey = RSA.Create(2048);
+
     public static Dictionary<string, string> AwsSettings(Uri serviceUrl, string queueUrl) => new(MotoServer.AwsSettings(serviceUrl))
     {
         ["Media:Provider"] = "aws",
@@ -23,7 +29,31 @@ internal static class MotoMedia
         ["Media:Aws:LivePlaybackBaseUrl"] = "https://d111.cloudfront.test",
         ["Media:Aws:RecordingsBaseUrl"] = "https://recordings.cloudfront.test",
         ["Media:Aws:PrewarmLead"] = "00:10:00",
+        ["Media:Playback:CloudFrontKeyId"] = CloudFrontKeyId,
+        ["Media:Playback:CloudFrontPrivateKey"] = CloudFrontKey.ExportRSAPrivateKeyPem(),
     };
+
+    /// <summary>
+    /// Checks a URL is CloudFront-signed as the distribution will check it: custom policy over the URL's directory
+    /// (so segments are covered), not yet expired, RSA-SHA1 signature of the policy with our key pair.
+    /// </summary>
+    public static void AssertCloudFrontSigned(string? signedUrl, string unsignedUrl)
+    {
+        Assert.NotNull(signedUrl);
+        Assert.StartsWith(unsignedUrl + "?Policy=", signedUrl, StringComparison.Ordinal);
+        var query = System.Web.HttpUtility.ParseQueryString(new Uri(signedUrl).Query);
+        var policy = FromQuerySafe(query["Policy"]!);
+        var signature = FromQuerySafe(query["Signature"]!);
+        Assert.Equal(CloudFrontKeyId, query["Key-Pair-Id"]);
+        Assert.True(CloudFrontKey.VerifyData(policy, signature, HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1), "The CloudFront signature does not verify.");
+        using var document = JsonDocument.Parse(policy);
+        var statement = Assert.Single(document.RootElement.GetProperty("Statement").EnumerateArray());
+        Assert.Equal(unsignedUrl[..(unsignedUrl.LastIndexOf('/') + 1)] + "*", statement.GetProperty("Resource").GetString());
+        var expires = DateTimeOffset.FromUnixTimeSeconds(statement.GetProperty("Condition").GetProperty("DateLessThan").GetProperty("AWS:EpochTime").GetInt64());
+        Assert.InRange(expires, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(2));
+    }
+
+    private static byte[] FromQuerySafe(string value) => Convert.FromBase64String(value.Replace('-', '+').Replace('_', '=').Replace('~', '/'));
 
     private static BasicAWSCredentials Credentials => new(MotoServer.AccessKey, MotoServer.SecretKey);
 

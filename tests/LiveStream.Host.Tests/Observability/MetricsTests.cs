@@ -11,7 +11,7 @@ namespace LiveStream.Host.Tests.Observability;
 /// </summary>
 public sealed class MetricsFixture : IAsyncLifetime
 {
-    public const string CallbackSecret = "metrics-tests-callback-secret";
+    public const string CallbackSecret = "metrics-tests-callback-secret-00001";
     public const string DashboardPath = "/ops/dashboard";
 
     private TestDatabase? _database;

@@ -10,7 +10,7 @@ namespace LiveStream.Host.Tests.Reactions;
 /// </summary>
 public sealed class ReactionFixture : IAsyncLifetime
 {
-    public const string CallbackSecret = "reaction-tests-callback-secret";
+    public const string CallbackSecret = "reaction-tests-callback-secret-0001";
 
     private TestDatabase? _database;
 

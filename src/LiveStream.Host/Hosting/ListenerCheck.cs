@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace LiveStream.Host.Hosting;
+
+/// <summary>The silo and gateway endpoints this process will listen on (roles that host grains).</summary>
+public sealed record SiloListeners(IPEndPoint Silo, IPEndPoint Gateway);
+
+/// <summary>
+/// Before anything starts: every address this process will listen on (HTTP, operator ports, silo, gateway) must be
+/// free. The silo joins the cluster before Kestrel binds, and Orleans listens with address reuse, so without this a
+/// second process on a taken port would join under the running silo's address, get it declared dead, and only then
+/// fail. Checking first makes a taken port fail the start with a clear message, before the process touches the cluster.
+/// </summary>
+public static class ListenerCheck
+{
+    /// <summary>A line naming the first taken address and its setting, or null when every one is free.</summary>
+    public static string? FindTakenListener(IHostApplicationBuilder builder)
+    {
+        foreach (var (setting, endpoint) in Listeners(builder))
+        {
+            // No SO_REUSEADDR/SO_REUSEPORT: the bind fails if any socket listens there, reuse-flagged or not.
+            using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { ExclusiveAddressUse = OperatingSystem.IsWindows() };
+            try
+            {
+                socket.Bind(endpoint);
+                socket.Listen(1);
+            }
+            catch (SocketException exception) when (exception.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+            {
+                return string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"LiveStream cannot start: {endpoint} ({setting}) is already in use, probably by another LiveStream process. Nothing was started and the cluster was not joined; choose another port.");
+            }
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<(string Setting, IPEndPoint Endpoint)> Listeners(IHostApplicationBuilder builder)
+    {
+        var urls = builder.Configuration["urls"];
+        foreach (var url in (urls ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var address = BindingAddress.Parse(url);
+            if (address.Port == 0 || address.IsUnixPipe)
+            {
+                continue;
+            }
+
+            var ip = address.Host switch
+            {
+                "localhost" => IPAddress.Loopback,
+                "*" or "+" => IPAddress.Any,
+                var host when IPAddress.TryParse(host.Trim('[', ']'), out var parsed) => parsed,
+                _ => IPAddress.Any,
+            };
+            yield return ("urls", new IPEndPoint(ip, address.Port));
+        }
+
+        if (builder.Properties.TryGetValue(typeof(SiloListeners), out var value) && value is SiloListeners silo)
+        {
+            yield return ("Orleans:SiloPort", silo.Silo);
+            yield return ("Orleans:GatewayPort", silo.Gateway);
+        }
+    }
+}
