@@ -15,6 +15,7 @@ public sealed partial class AwsMediaProvider(
     MediaLiveClient mediaLive,
     MediaPackageClient mediaPackage,
     IHttpClientFactory httpClients,
+    IPlaybackUrlSigner playbackSigner,
     IOptions<AwsMediaOptions> options,
     TimeProvider clock,
     ILogger<AwsMediaProvider> logger) : IMediaProvider
@@ -187,13 +188,17 @@ public sealed partial class AwsMediaProvider(
         try
         {
             var http = httpClients.CreateClient(PlaybackProbeClient);
-            var url = new Uri(channel.PlaybackUrl);
+            // Probed as a viewer sees it: through the CDN, which serves signed requests only.
+            var url = new Uri(playbackSigner.Sign(channel.PlaybackUrl, clock.GetUtcNow().AddMinutes(1)));
             var playlist = await http.GetStringAsync(url, cancellationToken);
 
             // MediaPackage answers with a master playlist; its first variant must list a segment.
             if (HlsPlaylist.FirstVariant(playlist) is { } variant)
             {
-                playlist = await http.GetStringAsync(new Uri(url, variant), cancellationToken);
+                // The signature covers the playlist's directory, so the variant carries the same query, as a player's does.
+                var variantUrl = new Uri(url, variant);
+                variantUrl = variantUrl.Query.Length > 1 ? variantUrl : new UriBuilder(variantUrl) { Query = url.Query.TrimStart('?') }.Uri;
+                playlist = await http.GetStringAsync(variantUrl, cancellationToken);
             }
 
             return HlsPlaylist.ListsSegment(playlist);
