@@ -138,8 +138,9 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
 
     /// <summary>
     /// Whether <paramref name="exception"/> (or one it wraps) means "the database could not do it now" rather
-    /// than "the request or the code is wrong": connection failures and timeouts (Npgsql marks both transient),
-    /// a server shutting down or starting up, a read-only server (a replica not yet promoted), the circuit itself.
+    /// than "the request or the code is wrong": any client-side Npgsql failure (connect, timeout, broken connection,
+    /// no suitable host), a server shutting down or starting up, a read-only server (a replica not yet promoted),
+    /// the circuit itself. Errors the server answered with otherwise (constraints, syntax) are bugs, not outages.
     /// </summary>
     public static bool IsUnavailability(Exception exception)
     {
@@ -150,14 +151,18 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
                 case DatabaseUnavailableException:
                     return true;
                 case PostgresException postgres:
+                    // The server answered: only its "cannot serve now" codes count.
                     return postgres.IsTransient
                         || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
                         || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal)
                         || postgres.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction;
-                case NpgsqlException npgsql:
-                    return npgsql.IsTransient;
-                case AggregateException { InnerExceptions.Count: 1 } aggregate:
-                    return IsUnavailability(aggregate.InnerExceptions[0]);
+                case NpgsqlException:
+                    // Raised by the client side itself: connect failures and timeouts, a broken connection, an
+                    // exhausted pool, and with several hosts "Unable to connect to a suitable host" (an aggregate
+                    // of each host's failure) or "No suitable host was found" (no primary among them).
+                    return true;
+                case AggregateException aggregate:
+                    return aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsUnavailability);
             }
         }
 

@@ -73,6 +73,21 @@ public sealed class DatabaseCircuitTests
         Assert.True(DatabaseCircuit.IsUnavailability(new PostgresException("read-only", "ERROR", "ERROR", PostgresErrorCodes.ReadOnlySqlTransaction)));
     }
 
+    [Fact]
+    public async Task Every_host_of_a_multi_host_connection_down_counts_as_unavailable()
+    {
+        // Arrange: primary and replica both unreachable, as mid-failover with the primary gone.
+        var (first, second) = (LiveStream.Testing.MotoServer.FreePort(), LiveStream.Testing.MotoServer.FreePort());
+        await using var connection = new NpgsqlConnection(
+            $"Host=127.0.0.1:{first},127.0.0.1:{second};Username=postgres;Timeout=2;Pooling=false;Target Session Attributes=primary");
+
+        // Act
+        var failure = await Assert.ThrowsAsync<NpgsqlException>(() => connection.OpenAsync());
+
+        // Assert
+        Assert.True(DatabaseCircuit.IsUnavailability(failure), failure.ToString());
+    }
+
     private static async Task<NpgsqlException> UnreachableDatabaseErrorAsync()
     {
         var port = LiveStream.Testing.MotoServer.FreePort();
