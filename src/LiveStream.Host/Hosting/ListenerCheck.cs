@@ -16,15 +16,24 @@ public sealed record SiloListeners(IPEndPoint Silo, IPEndPoint Gateway);
 /// </summary>
 public static class ListenerCheck
 {
+    private const int SolSocket = 1;
+    private const int SoReuseAddr = 2;
+
     /// <summary>A line naming the first taken address and its setting, or null when every one is free.</summary>
     public static string? FindTakenListener(IHostApplicationBuilder builder)
     {
         foreach (var (setting, endpoint) in Listeners(builder))
         {
-            // No SO_REUSEADDR/SO_REUSEPORT: the bind fails if any socket listens there, reuse-flagged or not.
             using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { ExclusiveAddressUse = OperatingSystem.IsWindows() };
             try
             {
+                if (OperatingSystem.IsLinux())
+                {
+                    // SO_REUSEADDR alone (not .NET's ReuseAddress, which adds SO_REUSEPORT): connections a restarted
+                    // process left in TIME_WAIT do not count, but any listener does, reuse-port flagged or not.
+                    socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+                }
+
                 socket.Bind(endpoint);
                 socket.Listen(1);
             }
