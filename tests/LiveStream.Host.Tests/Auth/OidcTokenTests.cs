@@ -25,6 +25,7 @@ public sealed class OidcHostFixture : IAsyncLifetime
         _host = await HostProcess.StartAsync(new HostProcessOptions(_database.ConnectionString, HostProcess.NewSigningKey())
         {
             Environment = "Production",
+            ReadyTimeout = TimeSpan.FromMinutes(2),
             Settings = new Dictionary<string, string>
             {
                 ["Auth:DevTokens:Enabled"] = "false",
