@@ -19,5 +19,6 @@ builder.AddLiveStreamApi();
 var app = builder.Build();
 app.UseLiveStreamObservability();
 app.MapLiveStreamApi();
+app.ExportRouteTableWhenAsked();
 await app.RunAsync();
 return 0;

@@ -163,6 +163,6 @@ public static partial class LiveMediaApi
     private static async Task<Ok<SessionDetailResponse>> DetailAsync(SessionSnapshot session, IGrainFactory grains) =>
         TypedResults.Ok(SessionDetailResponse.From(session, await grains.GetGrain<IMentorGrain>(session.MentorId).GetAsync()));
 
-    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\.(?<ext>m3u8|ts)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\.(?<ext>m3u8|ts)\z", RegexOptions.CultureInvariant)]
     private static partial Regex LiveFileName();
 }

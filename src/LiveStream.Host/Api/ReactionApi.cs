@@ -35,7 +35,7 @@ public static class ReactionApi
         reactions.MapPost("/", ReactAsync)
             .WithSummary($"Send a reaction ({string.Join(", ", ReactionKinds.All)}) or a comment (<= {Limits.MaxCommentLength} chars) while the session is live");
         reactions.MapGet("/", GetAsync).WithSummary("Reaction counts and the comments after a cursor (the newest without one)");
-        reactions.MapDelete("/comments/{commentId:long}", DeleteCommentAsync).WithSummary("The session's mentor removes a comment");
+        reactions.MapDelete("/comments/{commentId}", DeleteCommentAsync).WithSummary("The session's mentor removes a comment");
 
         var muted = app.MapGroup("/mentor/{mentorId}/live/{liveId}/muted").WithTags("Reactions").AddEndpointFilter(Validation.RouteIdsAsync);
         muted.MapPut("/{userId}", MuteAsync).WithSummary("The session's mentor mutes a viewer for this session");
