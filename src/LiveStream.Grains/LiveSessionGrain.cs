@@ -246,7 +246,7 @@ public sealed class LiveSessionGrain(
             // A retried schedule (same idempotency key, same content) is answered with what exists.
             return Defines(existing, definition)
                 ? existing
-                : throw DomainException.Conflict("A different session already exists with this id (idempotency key reused with other content).");
+                : throw DomainException.IdempotencyKeyReused("This idempotency key was already used to schedule a different session.");
         }
 
         var session = new SessionSnapshot(

@@ -27,8 +27,14 @@ public sealed class ApiFixture : IAsyncLifetime
         _database = await TestDatabase.CreateAsync();
         _host = await HostProcess.StartAsync(new HostProcessOptions(_database.ConnectionString, SigningKey)
         {
-            // The API description routes are mapped too, so the authorization matrix covers them.
-            Settings = new Dictionary<string, string> { ["Media:Local:CallbackSecret"] = CallbackSecret, ["Api:EnableDocs"] = "true" },
+            // The API description routes are mapped too, so the authorization matrix covers them. The hostile-input
+            // corpus sends scores of schedule attempts as one mentor: the scheduling limit is tested on ReactionFixture.
+            Settings = new Dictionary<string, string>
+            {
+                ["Media:Local:CallbackSecret"] = CallbackSecret,
+                ["Api:EnableDocs"] = "true",
+                ["RateLimits:ScheduleBurst"] = "1000",
+            },
         });
     }
 

@@ -25,6 +25,8 @@ public static class LiveSessionApi
         ScheduleSessionRequest request,
         ClaimsPrincipal user,
         IGrainFactory grains,
+        InteractionRateLimits limits,
+        HttpContext context,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
     {
         if (!Limits.IsValidId(request.MentorId))
@@ -45,6 +47,11 @@ public static class LiveSessionApi
         if (request.ScheduledStart is not { } scheduledStart)
         {
             return Validation.Invalid("scheduledStart", "'scheduledStart' is required (ISO 8601 with offset).");
+        }
+
+        if (await limits.TryAcquireAsync(context, request.MentorId!, InteractionRateLimits.Schedules) is { } limited)
+        {
+            return limited;
         }
 
         var mentor = grains.GetGrain<IMentorGrain>(request.MentorId!);

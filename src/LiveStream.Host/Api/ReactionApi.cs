@@ -123,12 +123,9 @@ public static class ReactionApi
             return Validation.Forbidden("Only mentees and the session's mentor can react or comment.");
         }
 
-        if (limits.TryAcquire(user.Id()!, isComment: request.Comment is not null) is { } retryAfter)
+        if (await limits.TryAcquireAsync(context, user.Id()!, request.Comment is null ? InteractionRateLimits.Reactions : InteractionRateLimits.Comments) is { } limited)
         {
-            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(
-                $"Too many {(request.Comment is null ? "reactions" : "comments")}; retry in {seconds} s.", statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited");
+            return limited;
         }
 
         var snapshot = await grains.GetGrain<ILiveSessionGrain>(liveId)

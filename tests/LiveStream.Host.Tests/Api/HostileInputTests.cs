@@ -106,6 +106,29 @@ public sealed class HostileInputTests(ApiFixture fixture)
         Assert.Equal(before, await ReadStoredAsync(api, world));
     }
 
+    [Fact]
+    public async Task Scheduling_again_with_the_same_idempotency_key_and_a_different_body_is_422_and_changes_nothing()
+    {
+        // Arrange
+        using var api = fixture.CreateClient();
+        var mentorId = Ids.New("mentor");
+        var token = await api.CreateMentorAsync(mentorId, "engines");
+        var key = new Dictionary<string, string> { ["Idempotency-Key"] = Ids.New("key") };
+        var start = DateTimeOffset.UtcNow.AddDays(1);
+        using var first = await api.SendAsync(HttpMethod.Post, "/livestream/", new { mentorId, courseId = "engines", title = "First", scheduledStart = start }, token, key);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var before = await api.ReadAsync($"/mentor/{mentorId}/live", token);
+
+        // Act
+        using var retried = await api.SendAsync(HttpMethod.Post, "/livestream/", new { mentorId, courseId = "engines", title = "First", scheduledStart = start }, token, key);
+        using var reused = await api.SendAsync(HttpMethod.Post, "/livestream/", new { mentorId, courseId = "engines", title = "Other", scheduledStart = start }, token, key);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        await ApiClient.AssertProblemAsync(reused, HttpStatusCode.UnprocessableEntity, "Idempotency-Key");
+        Assert.Equal(before, await api.ReadAsync($"/mentor/{mentorId}/live", token));
+    }
+
     /// <summary>One hostile request: how to build it, and the field the answer must name (null: any 4xx problem).</summary>
     private sealed record HostileCase(string Name, Func<HttpRequestMessage> Request, string? Field, int? TransportStatus = null);
 
