@@ -49,6 +49,8 @@ public sealed class HostTopology : IAsyncDisposable
         ["RateLimits__ReactionBurst"] = "100000",
         ["RateLimits__CommentsPerMinute"] = "100000",
         ["RateLimits__CommentBurst"] = "100000",
+        ["RateLimits__SchedulesPerHour"] = "100000",
+        ["RateLimits__ScheduleBurst"] = "100000",
     };
 
     public static async Task<HostTopology> StartAsync(BenchOptions options, Topology topology, BenchDatabase database)

@@ -15,6 +15,9 @@ public enum DomainErrorKind
 
     /// <summary>The caller may not act on this resource (403).</summary>
     Forbidden = 3,
+
+    /// <summary>An idempotency key came back with a different request than the one it was first used with (422).</summary>
+    IdempotencyKeyReused = 4,
 }
 
 /// <summary>
@@ -43,4 +46,6 @@ public sealed class DomainException : Exception
     public static DomainException Invalid(string field, string message) => new(DomainErrorKind.Invalid, message, field);
 
     public static DomainException Conflict(string message) => new(DomainErrorKind.Conflict, message);
+
+    public static DomainException IdempotencyKeyReused(string message) => new(DomainErrorKind.IdempotencyKeyReused, message, "Idempotency-Key");
 }

@@ -200,6 +200,11 @@ public sealed class LiveSessionGrain(
             throw DomainException.Invalid("liveId", "The definition is for another session.");
         }
 
+        if (Lifecycle.Session is { } existing && !SessionMachine.Defines(existing, definition))
+        {
+            throw DomainException.IdempotencyKeyReused("This idempotency key was already used to schedule a different session.");
+        }
+
         var decision = await ApplyAsync(new LifecycleEvent.Schedule(definition));
         return decision.State.Session!;
     }

@@ -57,7 +57,7 @@ public sealed class MentorGrain(
     public async Task<MentorProfile> UpsertProfileAsync(MentorProfileUpdate update)
     {
         Validation.RequireText("displayName", update.DisplayName, Limits.MaxDisplayNameLength);
-        Validation.OptionalText("bio", update.Bio, Limits.MaxBioLength);
+        Validation.OptionalText("bio", update.Bio, Limits.MaxBioLength, multiline: true);
         Validation.OptionalAbsoluteUrl("avatarUrl", update.AvatarUrl);
 
         var profile = new MentorProfile(MentorId, update.DisplayName.Trim(), update.Bio, update.AvatarUrl, clock.GetUtcNow());
@@ -71,7 +71,7 @@ public sealed class MentorGrain(
         RequireProfile();
         Validation.RequireId("courseId", courseId);
         Validation.RequireText("title", update.Title, Limits.MaxTitleLength);
-        Validation.OptionalText("description", update.Description, Limits.MaxDescriptionLength);
+        Validation.OptionalText("description", update.Description, Limits.MaxDescriptionLength, multiline: true);
         if (!state.State.Courses.ContainsKey(courseId) && state.State.Courses.Count >= MaxCourses)
         {
             throw DomainException.Invalid("courseId", $"A mentor can have at most {MaxCourses} courses.");

@@ -136,10 +136,9 @@ public static class CommentText
             throw DomainException.Invalid("comment", $"'comment' is longer than {Limits.MaxCommentLength} characters.");
         }
 
-        // Control characters (other than line breaks) only serve to break clients' rendering.
-        if (trimmed.Any(character => char.IsControl(character) && character is not '\n' and not '\r'))
+        if (Limits.TextProblem(trimmed, multiline: true) is { } problem)
         {
-            throw DomainException.Invalid("comment", "'comment' contains control characters.");
+            throw DomainException.Invalid("comment", $"'comment' {problem}.");
         }
 
         return trimmed;

@@ -26,11 +26,21 @@ internal static class Validation
         OptionalText(field, value, maxLength);
     }
 
-    public static void OptionalText(string field, string? value, int maxLength)
+    public static void OptionalText(string field, string? value, int maxLength, bool multiline = false)
     {
-        if (value is not null && value.Length > maxLength)
+        if (value is null)
+        {
+            return;
+        }
+
+        if (value.Length > maxLength)
         {
             throw DomainException.Invalid(field, $"'{field}' is longer than {maxLength} characters.");
+        }
+
+        if (Limits.TextProblem(value, multiline) is { } problem)
+        {
+            throw DomainException.Invalid(field, $"'{field}' {problem}.");
         }
     }
 
@@ -39,6 +49,11 @@ internal static class Validation
         if (value is { Length: > Limits.MaxIdempotencyKeyLength })
         {
             throw DomainException.Invalid("Idempotency-Key", $"The idempotency key is longer than {Limits.MaxIdempotencyKeyLength} characters.");
+        }
+
+        if (value is not null && Limits.TextProblem(value, multiline: false) is { } problem)
+        {
+            throw DomainException.Invalid("Idempotency-Key", $"The idempotency key {problem}.");
         }
     }
 

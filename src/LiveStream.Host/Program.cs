@@ -32,6 +32,7 @@ try
     var app = builder.Build();
     app.UseLiveStreamObservability();
     app.MapLiveStreamApi();
+    app.ExportRouteTableWhenAsked();
     await app.RunAsync();
     return 0;
 }

@@ -103,7 +103,7 @@ public sealed class MentorGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Reusing_an_idempotency_key_for_a_different_session_is_a_conflict()
+    public async Task Reusing_an_idempotency_key_for_a_different_session_is_refused_naming_the_key()
     {
         var mentor = await CreateMentorAsync();
         var start = DateTimeOffset.UtcNow.AddHours(2);
@@ -112,7 +112,9 @@ public sealed class MentorGrainTests(ClusterFixture fixture)
         var error = await Assert.ThrowsAsync<DomainException>(() =>
             mentor.ScheduleSessionAsync(new ScheduleSessionCommand("course", "Second", start, IdempotencyKey: "k")));
 
-        Assert.Equal(DomainErrorKind.Conflict, error.Kind);
+        Assert.Equal(DomainErrorKind.IdempotencyKeyReused, error.Kind);
+        Assert.Equal("Idempotency-Key", error.Field);
+        Assert.Equal("First", Assert.Single((await mentor.ListSessionsAsync(null, 10)).Items).Title);
     }
 
     [Fact]

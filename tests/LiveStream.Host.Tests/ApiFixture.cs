@@ -15,6 +15,9 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public HostProcess Host => _host ?? throw new InvalidOperationException("Fixture not started.");
 
+    /// <summary>The ingest server's callback secret, so tests can take sessions live (<see cref="ApiClientExtensions.ScheduleLiveSessionAsync"/>).</summary>
+    public const string CallbackSecret = "api-tests-media-callback-secret-0123456789";
+
     public string SigningKey { get; } = HostProcess.NewSigningKey();
 
     public ApiClient CreateClient() => new(Host.CreateClient());
@@ -22,7 +25,17 @@ public sealed class ApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
-        _host = await HostProcess.StartAsync(new HostProcessOptions(_database.ConnectionString, SigningKey));
+        _host = await HostProcess.StartAsync(new HostProcessOptions(_database.ConnectionString, SigningKey)
+        {
+            // The API description routes are mapped too, so the authorization matrix covers them. The hostile-input
+            // corpus sends scores of schedule attempts as one mentor: the scheduling limit is tested on ReactionFixture.
+            Settings = new Dictionary<string, string>
+            {
+                ["Media:Local:CallbackSecret"] = CallbackSecret,
+                ["Api:EnableDocs"] = "true",
+                ["RateLimits:ScheduleBurst"] = "1000",
+            },
+        });
     }
 
     public async Task DisposeAsync()

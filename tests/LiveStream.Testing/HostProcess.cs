@@ -61,6 +61,9 @@ public sealed partial class HostProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>Where a Development host writes the routes it maps once started (see the host's RouteTableExport).</summary>
+    public string RouteTableFile { get; private init; } = string.Empty;
+
     public bool HasExited => _process.HasExited;
 
     /// <summary>What the process wrote so far, for failure messages.</summary>
@@ -128,13 +131,15 @@ public sealed partial class HostProcess : IAsyncDisposable
         environment["Orleans__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         environment["Orleans__AdvertisedIPAddress"] = "127.0.0.1";
         environment["Logging__Console__FormatterName"] = "simple";
+        var routeTableFile = Path.Combine(Path.GetTempPath(), $"livestream-routes-{Guid.NewGuid():N}.json");
+        environment["LiveStream__RouteTableFile"] = routeTableFile;
         foreach (var (key, value) in options.Settings)
         {
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the LiveStream host.");
-        return new HostProcess(process, options, httpPort, siloPort, gatewayPort);
+        return new HostProcess(process, options, httpPort, siloPort, gatewayPort) { RouteTableFile = routeTableFile };
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -208,6 +213,7 @@ public sealed partial class HostProcess : IAsyncDisposable
     {
         await KillAsync();
         _process.Dispose();
+        File.Delete(RouteTableFile);
     }
 
     private void Capture(string? line)

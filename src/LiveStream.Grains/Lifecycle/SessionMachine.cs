@@ -53,7 +53,8 @@ public static class SessionMachine
 
         var session = new SessionSnapshot(
             definition.LiveId, definition.MentorId, definition.CourseId, definition.Title, SessionState.Scheduled,
-            definition.ScheduledStart, now, StartedAt: null, EndedAt: null, PlaybackUrl: null, RecordingUrl: null, FailureReason: null);
+            definition.ScheduledStart, now, StartedAt: null, EndedAt: null, PlaybackUrl: null, RecordingUrl: null, FailureReason: null,
+            Visibility: definition.Visibility);
         var deadlines = options.PrewarmLead > TimeSpan.Zero ? new LifecycleDeadlines { PrewarmAt = definition.ScheduledStart - options.PrewarmLead } : new LifecycleDeadlines();
         return new Decision(state with { Session = session, Deadlines = deadlines }, [NotificationKind.Scheduled]);
     }
@@ -312,9 +313,11 @@ public static class SessionMachine
     private static Decision Refuse(LifecycleState state, string verb) =>
         Decision.Refuse(state, $"A session that is {state.State?.ToString().ToLowerInvariant() ?? "unknown"} cannot be {verb}.");
 
-    private static bool Defines(SessionSnapshot session, SessionDefinition definition) =>
+    /// <summary>Whether an existing session is what this definition asks for (a retried schedule, not a reused key).</summary>
+    public static bool Defines(SessionSnapshot session, SessionDefinition definition) =>
         session.MentorId == definition.MentorId
         && session.CourseId == definition.CourseId
         && session.Title == definition.Title
-        && session.ScheduledStart == definition.ScheduledStart;
+        && session.ScheduledStart == definition.ScheduledStart
+        && session.Visibility == definition.Visibility;
 }

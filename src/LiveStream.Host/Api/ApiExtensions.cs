@@ -28,15 +28,21 @@ public static class ApiExtensions
         {
             context.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
 
-            // Kestrel's 413 never reaches ProblemExceptionHandler (minimal APIs swallow the body read failure and
-            // the status-code page writes the answer), so name the offending field here.
-            if (context.ProblemDetails.Status == StatusCodes.Status413PayloadTooLarge && !context.ProblemDetails.Extensions.ContainsKey("errors"))
+            // Kestrel's 413 and minimal APIs' 415 (a body that is not JSON) never reach ProblemExceptionHandler (the
+            // status-code page writes the answer), so name the offending field here.
+            var named = context.ProblemDetails.Extensions.ContainsKey("errors") ? null : context.ProblemDetails.Status switch
             {
-                var tooLarge = ProblemExceptionHandler.Problem(
-                    StatusCodes.Status413PayloadTooLarge, "Request body too large", $"The body exceeds {Limits.MaxRequestBodyBytes} bytes.", "body");
-                context.ProblemDetails.Title = tooLarge.Title;
-                context.ProblemDetails.Detail = tooLarge.Detail;
-                context.ProblemDetails.Extensions["errors"] = tooLarge.Extensions["errors"];
+                StatusCodes.Status413PayloadTooLarge => ProblemExceptionHandler.Problem(
+                    StatusCodes.Status413PayloadTooLarge, "Request body too large", $"The body exceeds {Limits.MaxRequestBodyBytes} bytes.", "body"),
+                StatusCodes.Status415UnsupportedMediaType => ProblemExceptionHandler.Problem(
+                    StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "The body must be application/json.", "body"),
+                _ => null,
+            };
+            if (named is not null)
+            {
+                context.ProblemDetails.Title = named.Title;
+                context.ProblemDetails.Detail = named.Detail;
+                context.ProblemDetails.Extensions["errors"] = named.Extensions["errors"];
             }
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();

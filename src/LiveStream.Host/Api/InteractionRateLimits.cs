@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using System.Threading.RateLimiting;
+using LiveStream.Abstractions.RateLimits;
 using Microsoft.Extensions.Options;
 
 namespace LiveStream.Host.Api;
@@ -19,53 +19,48 @@ public sealed class RateLimitOptions
 
     [Range(1, 100_000)]
     public int CommentBurst { get; set; } = 5;
+
+    /// <summary>Every scheduled session notifies every follower, so scheduling is a spam vector: a small budget.</summary>
+    [Range(1, 100_000)]
+    public int SchedulesPerHour { get; set; } = 30;
+
+    [Range(1, 100_000)]
+    public int ScheduleBurst { get; set; } = 10;
 }
 
 /// <summary>
-/// Per-user token buckets for reactions and for comments (comments cost moderators attention, so their
-/// budget is smaller). Limits are per API process; behind N processes a user gets at most N times them.
+/// Per-user token buckets for reactions, comments (comments cost moderators attention, so their budget is smaller)
+/// and scheduling, kept by the user's <see cref="IUserRateLimitGrain"/>: one per user in the whole cluster, so the
+/// limits hold however many API processes a user's requests are spread over.
 /// </summary>
-public sealed class InteractionRateLimits : IAsyncDisposable
+public sealed class InteractionRateLimits(IGrainFactory grains, IOptions<RateLimitOptions> options)
 {
-    private readonly PartitionedRateLimiter<string> _reactions;
-    private readonly PartitionedRateLimiter<string> _comments;
+    public const string Reactions = "reactions";
+    public const string Comments = "comments";
+    public const string Schedules = "schedules";
 
-    public InteractionRateLimits(IOptions<RateLimitOptions> options)
-    {
-        var limits = options.Value;
-        _reactions = PartitionedRateLimiter.Create<string, string>(user => RateLimitPartition.GetTokenBucketLimiter(user, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = limits.ReactionBurst,
-            TokensPerPeriod = limits.ReactionsPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
-        _comments = PartitionedRateLimiter.Create<string, string>(user => RateLimitPartition.GetTokenBucketLimiter(user, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = limits.CommentBurst,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(60.0 / limits.CommentsPerMinute),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
-    }
+    private readonly RateBudget _reactions = new(options.Value.ReactionBurst, options.Value.ReactionsPerSecond);
+    private readonly RateBudget _comments = new(options.Value.CommentBurst, options.Value.CommentsPerMinute / 60.0);
+    private readonly RateBudget _schedules = new(options.Value.ScheduleBurst, options.Value.SchedulesPerHour / 3600.0);
 
-    /// <summary>Null when allowed; otherwise how long the user should wait.</summary>
-    public TimeSpan? TryAcquire(string userId, bool isComment)
+    /// <summary>Null when allowed; otherwise a 429 problem with Retry-After set on <paramref name="context"/>.</summary>
+    public async Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> TryAcquireAsync(HttpContext context, string userId, string bucket)
     {
-        using var lease = (isComment ? _comments : _reactions).AttemptAcquire(userId);
-        if (lease.IsAcquired)
+        var budget = bucket switch
+        {
+            Reactions => _reactions,
+            Comments => _comments,
+            Schedules => _schedules,
+            _ => throw new ArgumentOutOfRangeException(nameof(bucket), bucket, null),
+        };
+        if (await grains.GetGrain<IUserRateLimitGrain>(userId).TryAcquireAsync(bucket, budget) is not { } retryAfter)
         {
             return null;
         }
 
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _reactions.DisposeAsync();
-        await _comments.DisposeAsync();
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            $"Too many {bucket}; retry in {seconds} s.", statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited");
     }
 }

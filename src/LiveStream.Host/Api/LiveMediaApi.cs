@@ -189,6 +189,6 @@ public static partial class LiveMediaApi
     private static bool SecretMatches(string given, string expected) =>
         expected.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected));
 
-    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\.(?<ext>m3u8|ts)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\.(?<ext>m3u8|ts)\z", RegexOptions.CultureInvariant)]
     private static partial Regex LiveFileName();
 }

@@ -26,6 +26,8 @@ public static class LiveSessionApi
         ClaimsPrincipal user,
         IGrainFactory grains,
         PlaybackAccess playback,
+        InteractionRateLimits limits,
+        HttpContext context,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
     {
         if (!Limits.IsValidId(request.MentorId))
@@ -51,6 +53,11 @@ public static class LiveSessionApi
         if (ParseVisibility(request.Visibility) is not { } visibility)
         {
             return Validation.Invalid("visibility", "'visibility' must be 'public' or 'followers'.");
+        }
+
+        if (await limits.TryAcquireAsync(context, request.MentorId!, InteractionRateLimits.Schedules) is { } limited)
+        {
+            return limited;
         }
 
         var mentor = grains.GetGrain<IMentorGrain>(request.MentorId!);

@@ -62,6 +62,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         DomainErrorKind.NotFound => Problem(StatusCodes.Status404NotFound, "Not found", exception.Message, exception.Field),
         DomainErrorKind.Conflict => Problem(StatusCodes.Status409Conflict, "Conflict", exception.Message, exception.Field),
         DomainErrorKind.Forbidden => Problem(StatusCodes.Status403Forbidden, "Forbidden", exception.Message, exception.Field),
+        DomainErrorKind.IdempotencyKeyReused => Problem(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused", exception.Message, exception.Field),
         _ => Problem(StatusCodes.Status400BadRequest, "Invalid input", exception.Message, exception.Field),
     };
 

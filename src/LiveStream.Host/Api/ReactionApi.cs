@@ -41,7 +41,7 @@ public static class ReactionApi
         reactions.MapPost("/", ReactAsync)
             .WithSummary($"Send a reaction ({string.Join(", ", ReactionKinds.All)}) or a comment (<= {Limits.MaxCommentLength} chars) while the session is live; answers with the counts, or with counts and the latest comments given ?answer={FullAnswer}");
         reactions.MapGet("/", GetAsync).WithSummary("Reaction counts and the comments after a cursor (the newest without one)");
-        reactions.MapDelete("/comments/{commentId:long}", DeleteCommentAsync).WithSummary("The session's mentor removes a comment");
+        reactions.MapDelete("/comments/{commentId}", DeleteCommentAsync).WithSummary("The session's mentor removes a comment");
 
         var muted = app.MapGroup("/mentor/{mentorId}/live/{liveId}/muted").WithTags("Reactions").AddEndpointFilter(Validation.RouteIdsAsync);
         muted.MapPut("/{userId}", MuteAsync).WithSummary("The session's mentor mutes a viewer for this session");
@@ -136,12 +136,9 @@ public static class ReactionApi
             return Validation.Invalid("answer", $"'answer' is either absent (counts only) or '{FullAnswer}' (counts and the latest comments).");
         }
 
-        if (limits.TryAcquire(user.Id()!, isComment: request.Comment is not null) is { } retryAfter)
+        if (await limits.TryAcquireAsync(context, user.Id()!, request.Comment is null ? InteractionRateLimits.Reactions : InteractionRateLimits.Comments) is { } limited)
         {
-            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(
-                $"Too many {(request.Comment is null ? "reactions" : "comments")}; retry in {seconds} s.", statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited");
+            return limited;
         }
 
         var session = grains.GetGrain<ILiveSessionGrain>(liveId);

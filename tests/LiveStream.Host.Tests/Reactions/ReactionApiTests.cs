@@ -28,6 +28,8 @@ public sealed class ReactionFixture : IAsyncLifetime
                 ["Media:Local:CallbackSecret"] = CallbackSecret,
                 ["RateLimits:CommentBurst"] = "3",
                 ["RateLimits:CommentsPerMinute"] = "6",
+                ["RateLimits:ScheduleBurst"] = "3",
+                ["RateLimits:SchedulesPerHour"] = "6",
             },
         };
         All = await HostProcess.StartAsync(options);
@@ -184,6 +186,70 @@ public sealed class ReactionApiTests(ReactionFixture fixture)
         Assert.True(limited!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         await ApiClient.AssertProblemAsync(limited, HttpStatusCode.TooManyRequests);
         limited.Dispose();
+    }
+
+    [Fact]
+    public async Task A_users_comment_limit_holds_once_across_two_api_processes_not_once_per_process()
+    {
+        // Arrange: the same viewer's comments alternate between the two processes (burst 3, then 6 a minute).
+        using var all = new ApiClient(fixture.All.CreateClient());
+        using var api = new ApiClient(fixture.Api.CreateClient());
+        var (mentorId, liveId, _) = await fixture.LiveSessionAsync(all);
+        var viewer = await all.CreateMenteeAsync(Ids.New("viewer"));
+        var watch = Stopwatch.StartNew();
+
+        // Act
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 8; i++)
+        {
+            answers.Add(await (i % 2 == 0 ? all : api).SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { comment = $"spam {i}" }, viewer));
+        }
+
+        // Assert: per-process limits would have let 6 through; only what refilled meanwhile may add to the burst.
+        var accepted = answers.Count(answer => answer.StatusCode == HttpStatusCode.OK);
+        var refilled = (int)(watch.Elapsed.TotalMinutes * 6);
+        Assert.InRange(accepted, 3, 3 + refilled);
+        foreach (var limited in answers.Where(answer => answer.StatusCode != HttpStatusCode.OK))
+        {
+            await ApiClient.AssertProblemAsync(limited, HttpStatusCode.TooManyRequests);
+            Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        }
+
+        answers.ForEach(answer => answer.Dispose());
+    }
+
+    [Fact]
+    public async Task A_mentors_scheduling_limit_holds_across_two_api_processes()
+    {
+        // Arrange: burst 3, then 6 an hour.
+        using var all = new ApiClient(fixture.All.CreateClient());
+        using var api = new ApiClient(fixture.Api.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var token = await all.CreateMentorAsync(mentorId, "engines");
+
+        // Act
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 5; i++)
+        {
+            var response = await (i % 2 == 0 ? all : api).SendAsync(
+                HttpMethod.Post, "/livestream/", new { mentorId, courseId = "engines", title = $"Session {i}", scheduledStart = DateTimeOffset.UtcNow.AddDays(1) }, token);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited ??= response;
+                continue;
+            }
+
+            response.Dispose();
+        }
+
+        // Assert
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        await ApiClient.AssertProblemAsync(limited!, HttpStatusCode.TooManyRequests);
+        Assert.True(limited!.Headers.RetryAfter?.Delta >= TimeSpan.FromMinutes(1));
+        var sessions = await ApiClient.JsonAsync(await all.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live", token: token));
+        Assert.Equal(3, sessions.GetProperty("items").GetArrayLength());
     }
 
     [Fact]

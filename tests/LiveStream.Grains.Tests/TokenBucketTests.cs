@@ -1,0 +1,46 @@
+using LiveStream.Abstractions.RateLimits;
+
+namespace LiveStream.Grains.Tests;
+
+public sealed class TokenBucketTests
+{
+    private static readonly RateBudget Budget = new(Burst: 3, PerSecond: 0.5);
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_new_bucket_allows_the_burst_then_says_how_long_to_wait()
+    {
+        // Arrange
+        TokenBucket? bucket = null;
+        var answers = new List<TimeSpan?>();
+
+        // Act
+        for (var i = 0; i < 4; i++)
+        {
+            (var next, var retryAfter) = TokenBucket.Take(bucket, Budget, Start);
+            bucket = next;
+            answers.Add(retryAfter);
+        }
+
+        // Assert: the fourth waits for one token at half a token a second.
+        Assert.Equal([null, null, null, TimeSpan.FromSeconds(2)], answers);
+    }
+
+    [Fact]
+    public void Tokens_refill_with_time_but_never_beyond_the_burst()
+    {
+        // Arrange: empty at the start.
+        var empty = new TokenBucket(0, Start);
+
+        // Act
+        var (_, afterOneSecond) = TokenBucket.Take(empty, Budget, Start.AddSeconds(1));
+        var (afterTwoSeconds, allowed) = TokenBucket.Take(empty, Budget, Start.AddSeconds(2));
+        var (afterAnHour, _) = TokenBucket.Take(empty, Budget, Start.AddHours(1));
+
+        // Assert
+        Assert.Equal(TimeSpan.FromSeconds(1), afterOneSecond);
+        Assert.Null(allowed);
+        Assert.Equal(0, afterTwoSeconds.Tokens, 6);
+        Assert.Equal(Budget.Burst - 1, afterAnHour.Tokens, 6);
+    }
+}
