@@ -157,7 +157,7 @@ public sealed class LiveSessionGrain(
         var reactions = session.State is SessionState.Scheduled or SessionState.Starting or SessionState.Cancelled
             ? null
             : await Room.CountsAsync();
-        return new SessionView(session, reactions);
+        return new SessionView(session, reactions, _room?.Viewers ?? 0);
     }
 
     public async Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction)
@@ -216,6 +216,19 @@ public sealed class LiveSessionGrain(
         // The timer runs only while someone listens; it stops itself when the last observer expires.
         _feedTimer ??= this.RegisterGrainTimer(PublishFeedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = true });
         return Task.CompletedTask;
+    }
+
+    public async Task ReportViewersAsync(string mentorId, ISessionFeedObserver observer, int viewers)
+    {
+        await SubscribeFeedAsync(mentorId, observer);
+        Room.ReportViewers(observer, viewers);
+    }
+
+    public async Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds)
+    {
+        var session = RequireSession(mentorId);
+        var points = session.StartedAt is null ? [] : await interactions.TimelineAsync(session.LiveId);
+        return ReactionTimelines.Build(session.StartedAt, bucketSeconds, points);
     }
 
     public Task UnsubscribeFeedAsync(ISessionFeedObserver observer)
@@ -690,6 +703,10 @@ public sealed class LiveSessionGrain(
         await state.WriteStateAsync();
         logger.LogInformation("Session {LiveId} moved from {From} to {To}", next.LiveId, session.State, to);
         TrackLive();
+        if (_room is not null)
+        {
+            await _room.PublishStateAsync(to);
+        }
 
         await IndexAsync(next);
         return next;

@@ -75,7 +75,39 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
 
     public void Subscribe(ISessionFeedObserver observer) => _feed.Subscribe(observer, observer);
 
-    public void Unsubscribe(ISessionFeedObserver observer) => _feed.Unsubscribe(observer);
+    public void Unsubscribe(ISessionFeedObserver observer)
+    {
+        _feed.Unsubscribe(observer);
+        _viewers.Remove(observer);
+    }
+
+    /// <summary>SSE viewers per API process (observer); a process whose registration expired counts for nobody.</summary>
+    private readonly Dictionary<ISessionFeedObserver, int> _viewers = [];
+    private int _publishedViewers;
+
+    public int Viewers => _viewers.Where(entry => _feed.Observers.ContainsKey(entry.Key)).Sum(entry => entry.Value);
+
+    /// <summary>Called after <see cref="Subscribe"/> renewed the observer's registration.</summary>
+    public void ReportViewers(ISessionFeedObserver observer, int viewers) => _viewers[observer] = Math.Max(0, viewers);
+
+    /// <summary>Tells the feed about a state change, so open pages switch from waiting to playing to the recording.</summary>
+    public Task PublishStateAsync(Abstractions.Sessions.SessionState state) =>
+        _feed.Count == 0 ? Task.CompletedTask : _feed.Notify(observer => observer.OnStateChangedAsync(liveId, state));
+
+    private async Task PublishViewersAsync()
+    {
+        foreach (var expired in _viewers.Keys.Where(observer => !_feed.Observers.ContainsKey(observer)).ToList())
+        {
+            _viewers.Remove(expired);
+        }
+
+        var viewers = Viewers;
+        if (viewers != _publishedViewers)
+        {
+            _publishedViewers = viewers;
+            await _feed.Notify(observer => observer.OnViewersAsync(liveId, viewers));
+        }
+    }
 
     /// <summary>The once-a-second counts of the live feed.</summary>
     public async Task PublishCountsAsync()
@@ -88,6 +120,7 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
 
         var counts = (await BoardAsync()).Counts;
         await _feed.Notify(observer => observer.OnCountsAsync(liveId, counts));
+        await PublishViewersAsync();
     }
 
     public async Task<bool> DeleteCommentAsync(long commentId)
@@ -95,6 +128,11 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
         var board = await BoardAsync();
         var deleted = await store.DeleteCommentAsync(liveId, commentId);
         board.RemoveComment(commentId);
+        if (deleted)
+        {
+            await _feed.Notify(observer => observer.OnCommentDeletedAsync(liveId, commentId));
+        }
+
         return deleted;
     }
 

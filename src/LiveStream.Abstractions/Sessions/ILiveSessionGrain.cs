@@ -106,6 +106,20 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [Alias("unmute")]
     Task UnmuteAsync(string mentorId, string userId);
 
+    /// <summary>
+    /// An API process reports how many SSE viewers it serves for this session (and renews its registration); the
+    /// session's viewer count is the sum over live registrations.
+    /// </summary>
+    [Alias("report-viewers")]
+    [AlwaysInterleave]
+    Task ReportViewersAsync(string mentorId, ISessionFeedObserver observer, int viewers);
+
+    /// <summary>Reactions per bucket of <paramref name="bucketSeconds"/>, offsets from the recording's start.</summary>
+    [Alias("get-timeline")]
+    [AlwaysInterleave]
+    [Idempotent]
+    Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds);
+
     [Alias("unsubscribe-feed")]
     [AlwaysInterleave]
     Task UnsubscribeFeedAsync(ISessionFeedObserver observer);

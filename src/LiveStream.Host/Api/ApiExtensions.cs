@@ -54,6 +54,7 @@ public static class ApiExtensions
         }
 
         builder.AddLiveStreamAuth();
+        builder.AddLiveStreamWebApp();
         builder.Services.AddSingleton<SessionFeedHub>();
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<InteractionRateLimits>();
@@ -81,6 +82,11 @@ public static class ApiExtensions
         app.UseStatusCodePages();
         var keepTrailingSlash = app.Services.GetServices<TrailingSlashExemption>().Select(exemption => new PathString(exemption.Path)).Append(DocsPath).ToArray();
         app.Use((context, next) => TrimTrailingSlash(context, next, keepTrailingSlash));
+        if (app.Configuration.GetRole().ServesApi())
+        {
+            app.UseLiveStreamWebApp();
+        }
+
         app.UseRouting();
 
         app.MapHealthApi();
@@ -90,6 +96,7 @@ public static class ApiExtensions
             return;
         }
 
+        app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -105,6 +112,8 @@ public static class ApiExtensions
         app.MapLiveSessionApi();
         app.MapLiveMediaApi();
         app.MapReactionApi();
+        app.MapReactionTimelineApi();
+        app.MapWebAppApi();
     }
 
     /// <summary>DESIGN §3: trailing slashes are optional, so <c>/livestream/</c> and <c>/livestream</c> are one route.</summary>

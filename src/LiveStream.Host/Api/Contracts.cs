@@ -81,14 +81,16 @@ public sealed record SessionDetailResponse(
     string? RecordingUrl,
     MentorProfileResponse? Mentor,
     CourseResponse? Course,
-    IReadOnlyDictionary<string, long> Reactions)
+    IReadOnlyDictionary<string, long> Reactions,
+    int Viewers)
 {
-    public static SessionDetailResponse From(SessionSnapshot session, MentorView? mentor, IReadOnlyDictionary<string, long>? reactions = null) => new(
+    public static SessionDetailResponse From(SessionSnapshot session, MentorView? mentor, IReadOnlyDictionary<string, long>? reactions = null, int viewers = 0) => new(
         session.LiveId, session.MentorId, session.CourseId, session.Title, session.State, session.ScheduledStart, session.CreatedAt,
         session.StartedAt, session.EndedAt, session.PlaybackUrl, session.RecordingUrl,
         mentor is null ? null : MentorProfileResponse.From(mentor.Profile),
         mentor?.Courses.FirstOrDefault(course => course.CourseId == session.CourseId) is { } course ? CourseResponse.From(course) : null,
-        reactions ?? LiveStream.Abstractions.Reactions.ReactionKinds.All.ToDictionary(kind => kind, _ => 0L));
+        reactions ?? LiveStream.Abstractions.Reactions.ReactionKinds.All.ToDictionary(kind => kind, _ => 0L),
+        viewers);
 }
 
 /// <summary>One inbox entry; <c>kind</c> is scheduled, reminder, live, recording-ready or cancelled; <c>id</c> is the cursor.</summary>

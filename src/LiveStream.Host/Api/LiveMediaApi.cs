@@ -28,7 +28,7 @@ public static partial class LiveMediaApi
         commands.MapPost("/stop", StopAsync).WithSummary("Stop broadcasting; the recording follows (idempotent; 409 before start)");
 
         // DESIGN §3: media files are public, like the CloudFront URLs of production.
-        var files = app.MapGroup("/media/{liveId}").WithTags("Media").AllowAnonymous().AddEndpointFilter(Validation.RouteIdsAsync);
+        var files = app.MapGroup("/media/{liveId}").WithTags("Media").AllowAnonymous().RequireCors(WebAppApi.MediaCorsPolicy).AddEndpointFilter(Validation.RouteIdsAsync);
         files.MapGet("/live/{file}", GetLiveFile).WithSummary("Live HLS playlist and segments of the local pipeline");
         files.MapGet("/" + MediaPaths.RecordingName, GetRecording).WithSummary("The session's recording (MP4) from the local pipeline");
 

@@ -102,6 +102,6 @@ public static class LiveSessionApi
             return Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.");
         }
 
-        return TypedResults.Ok(SessionDetailResponse.From(session, mentor, view.Reactions));
+        return TypedResults.Ok(SessionDetailResponse.From(session, mentor, view.Reactions, view.Viewers));
     }
 }
