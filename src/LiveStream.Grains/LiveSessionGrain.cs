@@ -214,7 +214,7 @@ public sealed class LiveSessionGrain(
         RequireSession(mentorId);
         Room.Subscribe(observer);
         // The timer runs only while someone listens; it stops itself when the last observer expires.
-        _feedTimer ??= this.RegisterGrainTimer(PublishFeedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = true });
+        _feedTimer ??= this.RegisterGrainTimer(PublishFeedAsync, new GrainTimerCreationOptions(SessionRoom.FeedTick, SessionRoom.FeedTick) { Interleave = true });
         return Task.CompletedTask;
     }
 

@@ -17,6 +17,12 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
     /// <summary>Observers renew well within this; a dead API process drops out after it.</summary>
     public static readonly TimeSpan FeedExpiry = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How often the feed sends changed counts and viewers: a viewer sees a reaction well within a second, and a busy
+    /// session still costs at most four messages a second per API process however many react.
+    /// </summary>
+    public static readonly TimeSpan FeedTick = TimeSpan.FromMilliseconds(250);
+
     private readonly ObserverManager<ISessionFeedObserver> _feed = new(FeedExpiry, logger);
 
     /// <summary>Enough to turn many concurrent taps into one round-trip, small enough to keep a flush short.</summary>
@@ -109,7 +115,9 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
         }
     }
 
-    /// <summary>The once-a-second counts of the live feed.</summary>
+    private ImmutableDictionary<string, long>? _publishedCounts;
+
+    /// <summary>The counts of the live feed, sent on the feed's tick when they changed since the last one.</summary>
     public async Task PublishCountsAsync()
     {
         _feed.ClearExpired();
@@ -119,7 +127,13 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
         }
 
         var counts = (await BoardAsync()).Counts;
-        await _feed.Notify(observer => observer.OnCountsAsync(liveId, counts));
+        // The board builds a new snapshot per change, so an unchanged reference means nothing to send.
+        if (!ReferenceEquals(counts, _publishedCounts))
+        {
+            _publishedCounts = counts;
+            await _feed.Notify(observer => observer.OnCountsAsync(liveId, counts));
+        }
+
         await PublishViewersAsync();
     }
 

@@ -88,7 +88,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit);
 
     /// <summary>
-    /// Registers (or renews) an observer that gets counts once a second and every new comment. Registrations
+    /// Registers (or renews) an observer that gets changed counts (at most 4 a second), every new and deleted comment, state changes and viewers. Registrations
     /// expire unless renewed, so an API process that died stops costing messages on its own.
     /// </summary>
     [Alias("subscribe-feed")]

@@ -21,7 +21,7 @@ public sealed class CorsOriginOptions
 }
 
 /// <summary>What the web app needs to know before signing in.</summary>
-public sealed record WebAppConfigResponse(bool DevTokens, string? OidcAuthority, string? OidcClientId, IReadOnlyList<string> ReactionKinds);
+public sealed record WebAppConfigResponse(bool DevTokens, string? OidcAuthority, string? OidcClientId, string OidcRoleClaim, IReadOnlyList<string> ReactionKinds);
 
 /// <summary>
 /// The web app (mentee pages and mentor console): static files at <c>/</c>, its configuration, and CORS: media
@@ -70,6 +70,6 @@ public static class WebAppApi
     {
         var options = auth.Value;
         var oidc = string.IsNullOrWhiteSpace(options.Authority) ? null : options.Authority;
-        return TypedResults.Ok(new WebAppConfigResponse(options.DevTokens.Enabled, oidc, oidc is null ? null : options.Audience, ReactionKinds.All));
+        return TypedResults.Ok(new WebAppConfigResponse(options.DevTokens.Enabled, oidc, oidc is null ? null : options.Audience, options.RoleClaim, ReactionKinds.All));
     }
 }
