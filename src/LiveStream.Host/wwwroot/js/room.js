@@ -39,7 +39,7 @@ export function room(mentorId, liveId, counts, viewers, options, signal) {
   let olderCursor = '0';
   const older = h('button', { type: 'button', class: 'link', 'data-older-comments': '', onclick: () => loadOlder() }, 'Show earlier comments');
 
-  const form = /** @type {HTMLFormElement} */ (h('form', { class: 'comment-form', novalidate: true },
+  const form = /** @type {HTMLFormElement} */ (h('form', { class: 'comment-form', novalidate: true, 'data-form': 'comment' },
     field('Comment', 'comment', { tag: 'textarea', rows: 2, placeholder: 'Say something…' }),
     h('button', { type: 'submit', disabled: !options.canReact }, 'Send')));
   onSubmit(form, async (values) => {
