@@ -4,7 +4,7 @@ import { api, segment, signedIn, subscribe } from './api.js';
 import { h, field, onSubmit, clock } from './dom.js';
 
 const labels = /** @type {Record<string, string>} */ ({
-  like: '👍', clap: '👏', heart: '❤️', laugh: '😂', insightful: '💡', question: '❓',
+  like: 'Like', clap: 'Clap', heart: 'Love', laugh: 'Ha!', insightful: 'Insightful', question: 'Question',
 });
 
 /**
@@ -131,7 +131,7 @@ export function room(mentorId, liveId, counts, viewers, options, signal) {
 
   return h('section', { class: 'room', 'aria-label': 'Reactions and comments' },
     buttons,
-    h('p', { class: 'viewers' }, h('span', { 'aria-hidden': 'true' }, '👀 '), viewerSlot, ' watching'),
+    h('p', { class: 'viewers' }, viewerSlot, ' watching'),
     status,
     older,
     list,
