@@ -17,12 +17,18 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public string SigningKey { get; } = HostProcess.NewSigningKey();
 
+    /// <summary>The one web app origin (served elsewhere) this host's API allows.</summary>
+    public const string AllowedOrigin = "https://app.example.test";
+
     public ApiClient CreateClient() => new(Host.CreateClient());
 
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
-        _host = await HostProcess.StartAsync(new HostProcessOptions(_database.ConnectionString, SigningKey));
+        _host = await HostProcess.StartAsync(new HostProcessOptions(_database.ConnectionString, SigningKey)
+        {
+            Settings = new Dictionary<string, string> { ["Cors:AllowedOrigins:0"] = AllowedOrigin },
+        });
     }
 
     public async Task DisposeAsync()

@@ -50,6 +50,8 @@ public sealed class WebFixture : IAsyncLifetime
         {
             HttpPort = httpPort,
             Settings = _nginx.HostSettings(httpPort, secret),
+            // The browser tests share the box with Chromium and ffmpeg; a loaded CI box starts the silo slowly.
+            ReadyTimeout = TimeSpan.FromMinutes(3),
         });
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
