@@ -10,6 +10,10 @@ COPY src/LiveStream.Grains/LiveStream.Grains.csproj src/LiveStream.Grains/
 COPY src/LiveStream.Infrastructure/LiveStream.Infrastructure.csproj src/LiveStream.Infrastructure/
 COPY src/LiveStream.Host/LiveStream.Host.csproj src/LiveStream.Host/
 RUN dotnet restore src/LiveStream.Host/LiveStream.Host.csproj
+# The web app's browser libraries (hls.js) at the versions pinned in package-lock.json; the build copies them into wwwroot.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends npm >/dev/null && rm -rf /var/lib/apt/lists/*
+COPY src/LiveStream.Host/package.json src/LiveStream.Host/package-lock.json src/LiveStream.Host/
+RUN cd src/LiveStream.Host && npm ci --no-audit --no-fund --ignore-scripts
 COPY sql/ sql/
 COPY src/ src/
 RUN dotnet publish src/LiveStream.Host/LiveStream.Host.csproj -c Release --no-restore -o /app /p:UseAppHost=false

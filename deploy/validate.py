@@ -68,6 +68,7 @@ ALLOWED_TYPES: dict[str, set[str]] = {
     "AWS::CloudFront::Distribution": {"DistributionConfig"},
     "AWS::CloudFront::PublicKey": {"PublicKeyConfig"},
     "AWS::CloudFront::KeyGroup": {"KeyGroupConfig"},
+    "AWS::CloudFront::ResponseHeadersPolicy": {"ResponseHeadersPolicyConfig"},
     "AWS::Logs::LogGroup": {"LogGroupName", "RetentionInDays"},
     "AWS::ElasticLoadBalancingV2::LoadBalancer": {"Scheme", "Subnets", "SecurityGroups"},
     "AWS::ElasticLoadBalancingV2::TargetGroup": {"VpcId", "Port", "Protocol", "TargetType", "HealthCheckPath"},
@@ -880,11 +881,34 @@ def check_telemetry(stacks: list[Stack]) -> list[str]:
     return errors
 
 
+def check_media_cors(stacks: list[Stack]) -> list[str]:
+    """DESIGN §3: every media distribution answers with CORS for any origin, as the local pipeline does."""
+    errors = []
+    for s in stacks:
+        policies = s.of_type("AWS::CloudFront::ResponseHeadersPolicy")
+        for did, d in s.of_type("AWS::CloudFront::Distribution").items():
+            config = d["Properties"]["DistributionConfig"]
+            behaviors = [("DefaultCacheBehavior", config.get("DefaultCacheBehavior") or {})]
+            behaviors += [(f"CacheBehaviors[{i}]", b) for i, b in enumerate(config.get("CacheBehaviors") or [])]
+            for where, behavior in behaviors:
+                ref = behavior.get("ResponseHeadersPolicyId")
+                policy = policies.get(ref.get("Ref")) if isinstance(ref, dict) else None
+                if policy is None:
+                    errors.append(f"{s.name}:{did}: {where} has no response headers policy of this stack (media CORS)")
+                    continue
+                cors = policy["Properties"]["ResponseHeadersPolicyConfig"].get("CorsConfig") or {}
+                origins = (cors.get("AccessControlAllowOrigins") or {}).get("Items") or []
+                methods = set((cors.get("AccessControlAllowMethods") or {}).get("Items") or [])
+                if origins != ["*"] or not {"GET", "HEAD"} <= methods or cors.get("AccessControlAllowCredentials") is not False:
+                    errors.append(f"{s.name}:{did}: {where} policy must allow any origin to GET and HEAD without credentials")
+    return errors
+
+
 CHECKS = [("references", check_references), ("imports", check_imports), ("resource types", check_resource_types),
           ("ports", check_ports), ("primetime scaling", check_scaling), ("alarms", check_alarms),
           ("dead-letter queues", check_queues), ("services and data", check_services),
           ("security", check_security), ("inline code", check_inline_code), ("database failover", check_database_failover),
-          ("telemetry", check_telemetry)]
+          ("telemetry", check_telemetry), ("media CORS", check_media_cors)]
 
 
 # ------------------------------------------------------------------------------------------- self-test
@@ -968,6 +992,10 @@ def mutations():
          m("service", "QueueBacklogAlarm", lambda r: set_path(r, ["Properties", "Dimensions", 0, "Value"], "waiting"))),
         ("X-Ray statement smuggling a resource-scoped action onto *", "security",
          m("service", "ApiTaskRole", lambda r: r["Properties"]["Policies"][-1]["PolicyDocument"]["Statement"][0]["Action"].append("sqs:SendMessage"))),
+        ("live distribution without the media CORS policy", "media CORS",
+         m("media", "LiveDistribution", lambda r: r["Properties"]["DistributionConfig"]["DefaultCacheBehavior"].pop("ResponseHeadersPolicyId"))),
+        ("media CORS limited to one origin", "media CORS",
+         m("media", "MediaCorsHeadersPolicy", lambda r: set_path(r, ["Properties", "ResponseHeadersPolicyConfig", "CorsConfig", "AccessControlAllowOrigins", "Items"], ["https://example.com"]))),
         ("wildcard resource", "security",
          m("service", "ApiTaskRole", lambda r: set_path(r, ["Properties", "Policies", 0, "PolicyDocument", "Statement", 0, "Resource"], "*"))),
     ]

@@ -25,6 +25,11 @@ if [ ! -e /usr/share/nginx/modules-available/mod-rtmp.conf ] && [ ! -e /usr/lib/
   need_apt+=(libnginx-mod-rtmp)
 fi
 
+# The web app's browser libraries (hls.js) come from npm at the versions in src/LiveStream.Host/package-lock.json.
+have npm || need_apt+=(npm)
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser).
+if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "ensure-deps: missing Debian packages: ${need_apt[*]}; run as root or install them (apt-get install ${need_apt[*]})" >&2
@@ -42,6 +47,16 @@ fi
 if [ "$mode" = test ]; then
   if ! have moto_server && [ ! -x "${HOME:-/root}/.pyenv/shims/moto_server" ] && [ ! -x /root/.pyenv/shims/moto_server ]; then
     echo "ensure-deps: moto_server (the AWS emulator used by the tests) is missing; install it with: pip install 'moto[server]'" >&2
+    exit 1
+  fi
+fi
+
+# npm ci also runs from the build (MSBuild target VendorWebLibraries); doing it here gives a clear message first.
+host_dir="$(cd "$(dirname "$0")/.." && pwd)/src/LiveStream.Host"
+if [ ! -f "$host_dir/node_modules/hls.js/package.json" ]; then
+  echo "ensure-deps: installing the web app's npm packages (npm ci in src/LiveStream.Host)" >&2
+  if ! (cd "$host_dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null); then
+    echo "ensure-deps: npm ci failed in src/LiveStream.Host; the npm registry must be reachable (or set npm's registry)" >&2
     exit 1
   fi
 fi

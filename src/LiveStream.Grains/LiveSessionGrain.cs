@@ -113,7 +113,7 @@ public sealed class LiveSessionGrain(
         var reactions = session.State is SessionState.Scheduled or SessionState.Starting or SessionState.Cancelled
             ? null
             : await Room.CountsAsync();
-        return new SessionView(session, reactions);
+        return new SessionView(session, reactions, _room?.Viewers ?? 0);
     }
 
     public async Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction)
@@ -173,8 +173,21 @@ public sealed class LiveSessionGrain(
         RequireSession(mentorId);
         Room.Subscribe(observer);
         // The timer runs only while someone listens; it stops itself when the last observer expires.
-        _feedTimer ??= this.RegisterGrainTimer(PublishFeedAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { Interleave = true });
+        _feedTimer ??= this.RegisterGrainTimer(PublishFeedAsync, new GrainTimerCreationOptions(SessionRoom.FeedTick, SessionRoom.FeedTick) { Interleave = true });
         return Task.CompletedTask;
+    }
+
+    public async Task ReportViewersAsync(string mentorId, ISessionFeedObserver observer, int viewers)
+    {
+        await SubscribeFeedAsync(mentorId, observer);
+        Room.ReportViewers(observer, viewers);
+    }
+
+    public async Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds)
+    {
+        var session = RequireSession(mentorId);
+        var points = session.StartedAt is null ? [] : await interactions.TimelineAsync(session.LiveId);
+        return ReactionTimelines.Build(session.StartedAt, bucketSeconds, points);
     }
 
     public Task UnsubscribeFeedAsync(ISessionFeedObserver observer)
@@ -351,6 +364,10 @@ public sealed class LiveSessionGrain(
             logger.LogInformation("Session {LiveId} moved from {From} to {To}", this.GetPrimaryKeyString(), before.State, to);
             TrackLive();
             metrics.TrackTransition(this.GetPrimaryKeyString(), to is SessionState.Starting or SessionState.Ending ? Name(to) : null);
+            if (_room is not null && to is { } changed)
+            {
+                await _room.PublishStateAsync(changed);
+            }
         }
 
         if (!decision.Notices.IsEmpty)

@@ -17,6 +17,12 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
     /// <summary>Observers renew well within this; a dead API process drops out after it.</summary>
     public static readonly TimeSpan FeedExpiry = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How often the feed sends changed counts and viewers: a viewer sees a reaction well within a second, and a busy
+    /// session still costs at most four messages a second per API process however many react.
+    /// </summary>
+    public static readonly TimeSpan FeedTick = TimeSpan.FromMilliseconds(250);
+
     private readonly ObserverManager<ISessionFeedObserver> _feed = new(FeedExpiry, logger);
 
     /// <summary>Enough to turn many concurrent taps into one round-trip, small enough to keep a flush short.</summary>
@@ -75,9 +81,43 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
 
     public void Subscribe(ISessionFeedObserver observer) => _feed.Subscribe(observer, observer);
 
-    public void Unsubscribe(ISessionFeedObserver observer) => _feed.Unsubscribe(observer);
+    public void Unsubscribe(ISessionFeedObserver observer)
+    {
+        _feed.Unsubscribe(observer);
+        _viewers.Remove(observer);
+    }
 
-    /// <summary>The once-a-second counts of the live feed.</summary>
+    /// <summary>SSE viewers per API process (observer); a process whose registration expired counts for nobody.</summary>
+    private readonly Dictionary<ISessionFeedObserver, int> _viewers = [];
+    private int _publishedViewers;
+
+    public int Viewers => _viewers.Where(entry => _feed.Observers.ContainsKey(entry.Key)).Sum(entry => entry.Value);
+
+    /// <summary>Called after <see cref="Subscribe"/> renewed the observer's registration.</summary>
+    public void ReportViewers(ISessionFeedObserver observer, int viewers) => _viewers[observer] = Math.Max(0, viewers);
+
+    /// <summary>Tells the feed about a state change, so open pages switch from waiting to playing to the recording.</summary>
+    public Task PublishStateAsync(Abstractions.Sessions.SessionState state) =>
+        _feed.Count == 0 ? Task.CompletedTask : _feed.Notify(observer => observer.OnStateChangedAsync(liveId, state));
+
+    private async Task PublishViewersAsync()
+    {
+        foreach (var expired in _viewers.Keys.Where(observer => !_feed.Observers.ContainsKey(observer)).ToList())
+        {
+            _viewers.Remove(expired);
+        }
+
+        var viewers = Viewers;
+        if (viewers != _publishedViewers)
+        {
+            _publishedViewers = viewers;
+            await _feed.Notify(observer => observer.OnViewersAsync(liveId, viewers));
+        }
+    }
+
+    private ImmutableDictionary<string, long>? _publishedCounts;
+
+    /// <summary>The counts of the live feed, sent on the feed's tick when they changed since the last one.</summary>
     public async Task PublishCountsAsync()
     {
         _feed.ClearExpired();
@@ -87,7 +127,14 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
         }
 
         var counts = (await BoardAsync()).Counts;
-        await _feed.Notify(observer => observer.OnCountsAsync(liveId, counts));
+        // The board builds a new snapshot per change, so an unchanged reference means nothing to send.
+        if (!ReferenceEquals(counts, _publishedCounts))
+        {
+            _publishedCounts = counts;
+            await _feed.Notify(observer => observer.OnCountsAsync(liveId, counts));
+        }
+
+        await PublishViewersAsync();
     }
 
     public async Task<bool> DeleteCommentAsync(long commentId)
@@ -95,6 +142,11 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
         var board = await BoardAsync();
         var deleted = await store.DeleteCommentAsync(liveId, commentId);
         board.RemoveComment(commentId);
+        if (deleted)
+        {
+            await _feed.Notify(observer => observer.OnCommentDeletedAsync(liveId, commentId));
+        }
+
         return deleted;
     }
 

@@ -202,6 +202,62 @@ public sealed class SessionReactionTests(ClusterFixture fixture)
         await session.UnsubscribeFeedAsync(reference);
     }
 
+    [Fact]
+    public async Task A_feed_observer_hears_deleted_comments_state_changes_and_the_viewers_its_process_reports()
+    {
+        // Arrange
+        var (mentorId, session) = await LiveSessionAsync();
+        var observer = new RecordingObserver();
+        var reference = fixture.Cluster.Client.CreateObjectReference<ISessionFeedObserver>(observer);
+        var posted = await session.ReactAsync(mentorId, new Interaction("viewer", null, "to be removed", null));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        // Act
+        await session.ReportViewersAsync(mentorId, reference, 3);
+        var viewers = await observer.Viewers.Reader.ReadAsync(timeout.Token);
+        var detailViewers = (await session.GetViewAsync())!.Viewers;
+        Assert.True(await session.DeleteCommentAsync(mentorId, posted.Comments.Single().CommentId));
+        var deleted = await observer.DeletedComments.Reader.ReadAsync(timeout.Token);
+        await session.StopAsync();
+        var state = await observer.States.Reader.ReadAsync(timeout.Token);
+
+        // Assert
+        Assert.Equal(3, viewers);
+        Assert.Equal(3, detailViewers);
+        Assert.Equal(posted.Comments.Single().CommentId, deleted);
+        Assert.Equal(SessionState.Ending, state);
+        await session.UnsubscribeFeedAsync(reference);
+        Assert.Equal(0, (await session.GetViewAsync())!.Viewers);
+    }
+
+    [Fact]
+    public async Task Timeline_puts_the_reactions_in_the_bucket_of_their_offset_from_the_start()
+    {
+        // Arrange
+        var (mentorId, session) = await LiveSessionAsync();
+        var startedAt = (await session.GetAsync())!.StartedAt!.Value;
+        for (var i = 0; i < 3; i++)
+        {
+            await session.ReactAsync(mentorId, new Interaction($"viewer-{i}", ReactionKinds.Clap, null, null));
+        }
+
+        await session.ReactAsync(mentorId, new Interaction("viewer-x", ReactionKinds.Heart, null, null));
+        var expectedOffset = (int)((DateTimeOffset.UtcNow - startedAt).TotalSeconds / 3600) * 3600;
+
+        // Act
+        var timeline = await session.GetTimelineAsync(mentorId, 3600);
+        var invalid = await Assert.ThrowsAsync<DomainException>(() => session.GetTimelineAsync(mentorId, 0));
+
+        // Assert
+        Assert.Equal(startedAt, timeline.RecordingStart);
+        var bucket = Assert.Single(timeline.Buckets);
+        Assert.Equal(expectedOffset, bucket.OffsetSeconds);
+        Assert.Equal(3, bucket.Counts[ReactionKinds.Clap]);
+        Assert.Equal(1, bucket.Counts[ReactionKinds.Heart]);
+        Assert.Equal(4, bucket.Total);
+        Assert.Equal(DomainErrorKind.Invalid, invalid.Kind);
+    }
+
     private sealed class RecordingObserver : ISessionFeedObserver
     {
         public System.Threading.Channels.Channel<Comment> Comments { get; } = System.Threading.Channels.Channel.CreateUnbounded<Comment>();
@@ -211,6 +267,18 @@ public sealed class SessionReactionTests(ClusterFixture fixture)
 
         public Task OnCountsAsync(string liveId, ImmutableDictionary<string, long> counts) => Counts.Writer.WriteAsync(counts).AsTask();
 
+        public System.Threading.Channels.Channel<long> DeletedComments { get; } = System.Threading.Channels.Channel.CreateUnbounded<long>();
+
+        public System.Threading.Channels.Channel<SessionState> States { get; } = System.Threading.Channels.Channel.CreateUnbounded<SessionState>();
+
+        public System.Threading.Channels.Channel<int> Viewers { get; } = System.Threading.Channels.Channel.CreateUnbounded<int>();
+
         public Task OnCommentAsync(string liveId, Comment comment) => Comments.Writer.WriteAsync(comment).AsTask();
+
+        public Task OnCommentDeletedAsync(string liveId, long commentId) => DeletedComments.Writer.WriteAsync(commentId).AsTask();
+
+        public Task OnStateChangedAsync(string liveId, SessionState state) => States.Writer.WriteAsync(state).AsTask();
+
+        public Task OnViewersAsync(string liveId, int viewers) => Viewers.Writer.WriteAsync(viewers).AsTask();
     }
 }

@@ -20,6 +20,9 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public string SigningKey { get; } = HostProcess.NewSigningKey();
 
+    /// <summary>The one web app origin (served elsewhere) this host's API allows.</summary>
+    public const string AllowedOrigin = "https://app.example.test";
+
     public ApiClient CreateClient() => new(Host.CreateClient());
 
     public async Task InitializeAsync()
@@ -34,6 +37,7 @@ public sealed class ApiFixture : IAsyncLifetime
                 ["Media:Local:CallbackSecret"] = CallbackSecret,
                 ["Api:EnableDocs"] = "true",
                 ["RateLimits:ScheduleBurst"] = "1000",
+                ["Cors:AllowedOrigins:0"] = AllowedOrigin,
             },
         });
     }

@@ -27,6 +27,17 @@ public sealed class NginxRtmp : IAsyncDisposable
 
     public string ControlUrl => $"http://127.0.0.1:{ControlPort}/control";
 
+    /// <summary>The host settings of the local media pipeline on this server, for a host on <paramref name="httpPort"/>.</summary>
+    public Dictionary<string, string> HostSettings(int httpPort, string callbackSecret) => new()
+    {
+        ["Media:Provider"] = "local",
+        ["Media:Local:Directory"] = MediaDirectory,
+        ["Media:Local:IngestUrl"] = IngestUrl,
+        ["Media:Local:ControlUrl"] = ControlUrl,
+        ["Media:Local:PublicBaseUrl"] = $"http://127.0.0.1:{httpPort}",
+        ["Media:Local:CallbackSecret"] = callbackSecret,
+    };
+
     public static async Task<NginxRtmp> StartAsync(string callbackBaseUrl)
     {
         var directory = Path.Combine(RepositoryRoot, ".local", $"nginx-test-{Guid.NewGuid():N}");

@@ -26,3 +26,21 @@ public sealed record ReactionSnapshot(
     [property: Id(0)] ImmutableDictionary<string, long> Counts,
     [property: Id(1)] ImmutableArray<Comment> Comments,
     [property: Id(2)] long? NextCursor);
+
+/// <summary>
+/// Reactions per time bucket of a session, for the replay strip: <see cref="TimelineBucket.OffsetSeconds"/> counts
+/// from <see cref="RecordingStart"/> (when the session went live, where its recording begins); empty buckets are left out.
+/// </summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.reaction-timeline")]
+public sealed record ReactionTimeline(
+    [property: Id(0)] DateTimeOffset? RecordingStart,
+    [property: Id(1)] int BucketSeconds,
+    [property: Id(2)] ImmutableArray<TimelineBucket> Buckets);
+
+[GenerateSerializer, Immutable]
+[Alias("livestream.timeline-bucket")]
+public sealed record TimelineBucket(
+    [property: Id(0)] int OffsetSeconds,
+    [property: Id(1)] ImmutableDictionary<string, long> Counts,
+    [property: Id(2)] long Total);

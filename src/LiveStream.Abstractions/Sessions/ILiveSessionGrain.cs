@@ -99,7 +99,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit);
 
     /// <summary>
-    /// Registers (or renews) an observer that gets counts once a second and every new comment. Registrations
+    /// Registers (or renews) an observer that gets changed counts (at most 4 a second), every new and deleted comment, state changes and viewers. Registrations
     /// expire unless renewed, so an API process that died stops costing messages on its own.
     /// </summary>
     [Alias("subscribe-feed")]
@@ -116,6 +116,20 @@ public interface ILiveSessionGrain : IGrainWithStringKey
 
     [Alias("unmute")]
     Task UnmuteAsync(string mentorId, string userId);
+
+    /// <summary>
+    /// An API process reports how many SSE viewers it serves for this session (and renews its registration); the
+    /// session's viewer count is the sum over live registrations.
+    /// </summary>
+    [Alias("report-viewers")]
+    [AlwaysInterleave]
+    Task ReportViewersAsync(string mentorId, ISessionFeedObserver observer, int viewers);
+
+    /// <summary>Reactions per bucket of <paramref name="bucketSeconds"/>, offsets from the recording's start.</summary>
+    [Alias("get-timeline")]
+    [AlwaysInterleave]
+    [Idempotent]
+    Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds);
 
     [Alias("unsubscribe-feed")]
     [AlwaysInterleave]

@@ -87,4 +87,5 @@ public sealed record MediaInputSignal(
 [Alias("livestream.session-view")]
 public sealed record SessionView(
     [property: Id(0)] SessionSnapshot Session,
-    [property: Id(1)] System.Collections.Immutable.ImmutableDictionary<string, long>? Reactions);
+    [property: Id(1)] System.Collections.Immutable.ImmutableDictionary<string, long>? Reactions,
+    [property: Id(2)] int Viewers = 0);

@@ -60,6 +60,7 @@ public static class ApiExtensions
         }
 
         builder.AddLiveStreamAuth();
+        builder.AddLiveStreamWebApp();
         builder.Services.AddSingleton<SessionFeedHub>();
         builder.Services.AddSingleton<PlaybackAccess>();
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -90,6 +91,11 @@ public static class ApiExtensions
         app.UseStatusCodePages();
         var keepTrailingSlash = app.Services.GetServices<TrailingSlashExemption>().Select(exemption => new PathString(exemption.Path)).Append(DocsPath).ToArray();
         app.Use((context, next) => TrimTrailingSlash(context, next, keepTrailingSlash));
+        if (app.Configuration.GetRole().ServesApi())
+        {
+            app.UseLiveStreamWebApp();
+        }
+
         app.UseRouting();
 
         app.MapHealthApi();
@@ -99,6 +105,7 @@ public static class ApiExtensions
             return;
         }
 
+        app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -114,6 +121,8 @@ public static class ApiExtensions
         app.MapLiveSessionApi();
         app.MapLiveMediaApi();
         app.MapReactionApi();
+        app.MapReactionTimelineApi();
+        app.MapWebAppApi();
     }
 
     /// <summary>DESIGN §3: trailing slashes are optional, so <c>/livestream/</c> and <c>/livestream</c> are one route.</summary>

@@ -85,16 +85,18 @@ public sealed record SessionDetailResponse(
     CourseResponse? Course,
     IReadOnlyDictionary<string, long> Reactions,
     string? FailureReason = null,
-    string? RecordingFailure = null)
+    string? RecordingFailure = null,
+    int Viewers = 0)
 {
-    public static SessionDetailResponse From(SessionSnapshot session, MentorView? mentor, IReadOnlyDictionary<string, long>? reactions = null) => new(
+    public static SessionDetailResponse From(SessionSnapshot session, MentorView? mentor, IReadOnlyDictionary<string, long>? reactions = null, int viewers = 0) => new(
         session.LiveId, session.MentorId, session.CourseId, session.Title, session.State, session.ScheduledStart, session.CreatedAt,
         session.StartedAt, session.EndedAt, session.PlaybackUrl, session.RecordingUrl, session.Visibility,
         mentor is null ? null : MentorProfileResponse.From(mentor.Profile),
         mentor?.Courses.FirstOrDefault(course => course.CourseId == session.CourseId) is { } course ? CourseResponse.From(course) : null,
         reactions ?? LiveStream.Abstractions.Reactions.ReactionKinds.All.ToDictionary(kind => kind, _ => 0L),
         session.FailureReason,
-        session.RecordingFailure);
+        session.RecordingFailure,
+        viewers);
 }
 
 /// <summary>One inbox entry; <c>kind</c> is scheduled, reminder, live, recording-ready or cancelled; <c>id</c> is the cursor.</summary>

@@ -29,7 +29,7 @@ public static partial class LiveMediaApi
 
         // Private playback: no bearer token (players fetch media themselves), but the signed token in the path, so
         // the segments a player resolves against the playlist URL carry it as well. Bad or expired token: 403.
-        var files = app.MapGroup($"/{MediaPaths.Root}/{{token}}/{{liveId}}").WithTags("Media").AllowAnonymous()
+        var files = app.MapGroup($"/{MediaPaths.Root}/{{token}}/{{liveId}}").WithTags("Media").AllowAnonymous().RequireCors(WebAppApi.MediaCorsPolicy)
             .AddEndpointFilter(Validation.RouteIdsAsync).AddEndpointFilter(MediaTokenAsync);
         files.MapGet("/live/{file}", GetLiveFile).WithSummary("Live HLS playlist and segments of the local pipeline (signed URL from the session detail)");
         files.MapGet("/" + MediaPaths.RecordingName, GetRecording).WithSummary("The session's recording (MP4) from the local pipeline (signed URL from the session detail)");

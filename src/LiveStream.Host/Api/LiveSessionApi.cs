@@ -115,6 +115,6 @@ public static class LiveSessionApi
             return Validation.NotFound("liveId", $"Mentor '{mentorId}' has no session '{liveId}'.");
         }
 
-        return new ETaggedJson<SessionDetailResponse>(SessionDetailResponse.From(await playback.ForViewerAsync(session, user), mentor, view.Reactions));
+        return new ETaggedJson<SessionDetailResponse>(SessionDetailResponse.From(await playback.ForViewerAsync(session, user), mentor, view.Reactions, view.Viewers));
     }
 }

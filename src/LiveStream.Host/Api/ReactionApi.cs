@@ -48,7 +48,7 @@ public static class ReactionApi
         muted.MapDelete("/{userId}", UnmuteAsync).WithSummary("The session's mentor unmutes a viewer");
 
         reactions.MapGet("/stream", StreamAsync)
-            .WithSummary("Live feed (Server-Sent Events): `counts` once a second and each new `comment`");
+            .WithSummary("Live feed (Server-Sent Events): `counts` when they change (at most 4 a second), each new `comment`, `comment-deleted`, `state` changes and `viewers`");
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteCommentAsync(

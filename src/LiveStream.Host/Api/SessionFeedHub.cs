@@ -10,6 +10,15 @@ namespace LiveStream.Host.Api;
 /// <summary>One event of a viewer's live feed.</summary>
 public sealed record FeedEvent(string Type, object Data);
 
+/// <summary>SSE <c>comment-deleted</c>: the mentor removed this comment.</summary>
+public sealed record CommentDeletedEvent(long CommentId);
+
+/// <summary>SSE <c>state</c>: the session changed state; the page reloads the detail for its playback or recording URL.</summary>
+public sealed record SessionStateEvent(SessionState State);
+
+/// <summary>SSE <c>viewers</c>: how many watch now, over every API process.</summary>
+public sealed record ViewersEvent(int Viewers);
+
 /// <summary>
 /// The SSE viewers of this API process, grouped by session: each session with viewers here has one
 /// observer registered with its grain, renewed periodically, and fans each event out to local viewers.
@@ -18,6 +27,9 @@ public sealed record FeedEvent(string Type, object Data);
 public sealed class SessionFeedHub(IGrainFactory grains, LiveStreamMetrics metrics, ILogger<SessionFeedHub> logger) : IAsyncDisposable
 {
     private static readonly TimeSpan Renewal = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often a changed local viewer count is reported to the session grain (one message per process, not per viewer).</summary>
+    private static readonly TimeSpan ViewerReport = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, LocalFeed> _feeds = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -89,6 +101,7 @@ public sealed class SessionFeedHub(IGrainFactory grains, LiveStreamMetrics metri
         private readonly CancellationTokenSource _stopping = new();
         private ISessionFeedObserver? _reference;
         private Task? _renewing;
+        private Task? _reportingViewers;
 
         public string LiveId => liveId;
 
@@ -111,12 +124,19 @@ public sealed class SessionFeedHub(IGrainFactory grains, LiveStreamMetrics metri
             lock (_viewers)
             {
                 _renewing ??= RenewAsync(session, renewal);
+                _reportingViewers ??= ReportViewersAsync(session);
             }
         }
 
         public Task OnCountsAsync(string liveId, ImmutableDictionary<string, long> counts) => Broadcast(new FeedEvent("counts", counts));
 
         public Task OnCommentAsync(string liveId, Comment comment) => Broadcast(new FeedEvent("comment", CommentResponse.From(comment)));
+
+        public Task OnCommentDeletedAsync(string liveId, long commentId) => Broadcast(new FeedEvent("comment-deleted", new CommentDeletedEvent(commentId)));
+
+        public Task OnStateChangedAsync(string liveId, SessionState state) => Broadcast(new FeedEvent("state", new SessionStateEvent(state)));
+
+        public Task OnViewersAsync(string liveId, int viewers) => Broadcast(new FeedEvent("viewers", new ViewersEvent(viewers)));
 
         private Task Broadcast(FeedEvent feedEvent)
         {
@@ -151,12 +171,48 @@ public sealed class SessionFeedHub(IGrainFactory grains, LiveStreamMetrics metri
             }
         }
 
+        private async Task ReportViewersAsync(ILiveSessionGrain session)
+        {
+            using var timer = new PeriodicTimer(ViewerReport);
+            var reported = -1;
+            try
+            {
+                do
+                {
+                    var viewers = _viewers.Count;
+                    if (viewers == reported)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        await session.ReportViewersAsync(mentorId, _reference!, viewers);
+                        reported = viewers;
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException)
+                    {
+                        logger.LogWarning(exception, "Reporting the viewers of session {LiveId} failed", liveId);
+                    }
+                }
+                while (await timer.WaitForNextTickAsync(_stopping.Token));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
         public async ValueTask DisposeAsync()
         {
             await _stopping.CancelAsync();
             if (_renewing is not null)
             {
                 await _renewing;
+            }
+
+            if (_reportingViewers is not null)
+            {
+                await _reportingViewers;
             }
 
             if (_reference is not null)

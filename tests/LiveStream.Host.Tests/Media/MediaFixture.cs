@@ -39,15 +39,9 @@ public sealed class MediaFixture : IAsyncLifetime
         new(database.ConnectionString, HostProcess.NewSigningKey())
         {
             HttpPort = httpPort,
-            Settings = new Dictionary<string, string>
+            Settings = new Dictionary<string, string>(nginx.HostSettings(httpPort, secret))
             {
-                ["Media:Provider"] = "local",
                 ["Media:ReconnectGrace"] = ReconnectGrace.ToString("c", CultureInfo.InvariantCulture),
-                ["Media:Local:Directory"] = nginx.MediaDirectory,
-                ["Media:Local:IngestUrl"] = nginx.IngestUrl,
-                ["Media:Local:ControlUrl"] = nginx.ControlUrl,
-                ["Media:Local:PublicBaseUrl"] = $"http://127.0.0.1:{httpPort}",
-                ["Media:Local:CallbackSecret"] = secret,
                 ["Media:Playback:SigningKey"] = PlaybackSigningKey,
             },
         };
