@@ -60,12 +60,7 @@ public static class ApiExtensions
         builder.Services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
         // Binding failures (malformed JSON, wrong types) become exceptions our handler turns into problem+json.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "LiveStream API";
-            document.Info.Description = "Live mentoring sessions: schedule, broadcast, watch, react. Errors are RFC 7807 problem+json.";
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddOpenApi(OpenApiContract.Configure);
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
