@@ -57,6 +57,7 @@ public static class ApiExtensions
         builder.Services.AddSingleton<SessionFeedHub>();
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<InteractionRateLimits>();
+        builder.Services.AddOptions<PlayerOptions>().BindConfiguration(PlayerOptions.Section).ValidateOnStart();
         builder.Services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
         // Binding failures (malformed JSON, wrong types) become exceptions our handler turns into problem+json.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
@@ -100,6 +101,7 @@ public static class ApiExtensions
         app.MapLiveSessionApi();
         app.MapLiveMediaApi();
         app.MapReactionApi();
+        app.MapPlayerApi();
     }
 
     /// <summary>DESIGN §3: trailing slashes are optional, so <c>/livestream/</c> and <c>/livestream</c> are one route.</summary>

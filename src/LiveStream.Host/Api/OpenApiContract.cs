@@ -48,7 +48,7 @@ internal static class OpenApiContract
         if (!secured)
         {
             // Media URLs are signed and expire (DESIGN §3): the signature is the credential there.
-            if (route.StartsWith("/media/", StringComparison.Ordinal))
+            if (route.StartsWith("/media/{", StringComparison.Ordinal))
             {
                 statuses.Add(StatusCodes.Status403Forbidden);
             }
