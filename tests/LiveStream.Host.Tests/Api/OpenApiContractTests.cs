@@ -66,7 +66,7 @@ public sealed class OpenApiContractTests(ApiFixture fixture)
             "GET /mentor/{mentorId}/live/{liveId}", "POST /mentor/{mentorId}/live/{liveId}/reaction", "GET /mentor/{mentorId}/live/{liveId}/reaction",
             "GET /mentor/{mentorId}/live/{liveId}/reaction/stream", "DELETE /mentor/{mentorId}/live/{liveId}/reaction/comments/{commentId}",
             "PUT /mentor/{mentorId}/live/{liveId}/muted/{userId}", "DELETE /mentor/{mentorId}/live/{liveId}/muted/{userId}",
-            "GET /health/live", "GET /health/ready",
+            "GET /media/player-config", "GET /health/live", "GET /health/ready",
         ];
         var described = Operations(document).Select(operation => $"{operation.Method.ToUpperInvariant()} {operation.Path}").ToHashSet();
         Assert.Empty(expected.Except(described));
