@@ -63,6 +63,12 @@ if [ "${LIVESTREAM_MEDIA:-1}" = 1 ]; then
   fi
   export Media__Playback__SigningKey=${Media__Playback__SigningKey:-$(cat "$playback_key_file")}
   rtmp_port=${LIVESTREAM_RTMP_PORT:-1935}
+  # Media__Latency=low: 1 s HLS segments (and the player's live sync tuned to them); default: 2 s. docs/media.md "Latency".
+  case "${Media__Latency:-default}" in
+    low) export LIVESTREAM_HLS_SEGMENT_SECONDS=1 ;;
+    default) export LIVESTREAM_HLS_SEGMENT_SECONDS=2 ;;
+    *) echo "run.sh: Media__Latency must be 'default' or 'low' (got '$Media__Latency')" >&2; exit 1 ;;
+  esac
   scripts/nginx-rtmp.sh start "$root/.local/nginx" "$rtmp_port" "http://127.0.0.1:$PORT/internal/media/$Media__Local__CallbackSecret" >/dev/null
   export Media__Local__Directory="$root/.local/nginx/media"
   export Media__Local__IngestUrl="rtmp://127.0.0.1:$rtmp_port/live"

@@ -20,6 +20,8 @@ dotnet build LiveStream.sln -c Release -nologo -clp:ErrorsOnly
 
 results="$root/.local/test-results"
 rm -rf "$results"; mkdir -p "$results"
+# OpenApiContractTests exports the served document here for the contract step below; never lint a stale one.
+rm -f "$root/.local/openapi/v1.json"
 status=0
 passed=0; failed=0; skipped=0
 for project in tests/*.Tests/*.csproj; do
@@ -50,6 +52,19 @@ else
   summary=$(grep -E "^deploy: [0-9]+ passed, [0-9]+ failed$" "$deploy_log" | tail -1)
   passed=$((passed + $(echo "$summary" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")))
   failed=$((failed + $(echo "$summary" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+")))
+fi
+
+# ---- the API contract: Redocly lint, generated TypeScript types (drift), tsc --checkJs over wwwroot/js ----
+echo "test.sh: checking the API contract (tools/api-lint)"
+api_log="$results/api-lint.log"
+if ! tools/api-lint/check.sh "$root/.local/openapi/v1.json" 2>&1 | tee "$api_log"; then
+  status=1
+fi
+if ! api_summary=$(grep -E "^api-lint: [0-9]+ passed, [0-9]+ failed$" "$api_log" | tail -1); then
+  echo "test.sh: tools/api-lint/check.sh produced no summary" >&2; status=1
+else
+  passed=$((passed + $(echo "$api_summary" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")))
+  failed=$((failed + $(echo "$api_summary" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+")))
 fi
 
 if [ "$skipped" -ne 0 ]; then

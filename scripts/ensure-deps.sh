@@ -60,3 +60,21 @@ if [ ! -f "$host_dir/node_modules/hls.js/package.json" ]; then
     exit 1
   fi
 fi
+
+if [ "$mode" = test ]; then
+  # The API contract checks (tools/api-lint: Redocly CLI, openapi-typescript, tsc) at the versions its lock file pins.
+  if ! have node || ! have npm; then
+    echo "ensure-deps: Node.js >= 20.19 with npm is required for the API contract checks (tools/api-lint); install nodejs and npm" >&2
+    exit 1
+  fi
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+    echo "ensure-deps: Node.js >= 20.19 is required for tools/api-lint (Redocly CLI); found $(node --version)" >&2
+    exit 1
+  fi
+  api_lint="$(dirname "$0")/../tools/api-lint"
+  if [ ! -f "$api_lint/node_modules/.package-lock.json" ] || [ "$api_lint/package-lock.json" -nt "$api_lint/node_modules/.package-lock.json" ]; then
+    echo "ensure-deps: installing tools/api-lint (npm ci)" >&2
+    npm ci --prefix "$api_lint" --no-audit --no-fund --loglevel=error >/dev/null \
+      || { echo "ensure-deps: npm ci in tools/api-lint failed (is the npm registry reachable?)" >&2; exit 1; }
+  fi
+fi

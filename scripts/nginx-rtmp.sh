@@ -7,6 +7,8 @@
 #       and tells <callback-base-url>/publish-done when the publisher leaves. Live HLS goes to <dir>/media/hls/<liveId>/,
 #       the raw recording to <dir>/media/rec/<liveId>.flv. The control endpoint (drop publisher) listens on
 #       127.0.0.1:<control-port> (default rtmp-port + 1).
+#       HLS segment length: LIVESTREAM_HLS_SEGMENT_SECONDS (default 2; 1 is the low-latency setting, see
+#       docs/media.md "Latency"); segments are cut at keyframes, so publishers need a keyframe at least that often.
 #   scripts/nginx-rtmp.sh stop <dir>
 set -euo pipefail
 
@@ -32,6 +34,8 @@ case "$cmd" in
     rtmp_port=${3:?rtmp port required}
     callback=${4:?callback base url required}
     control_port=${5:-$((rtmp_port + 1))}
+    segment=${LIVESTREAM_HLS_SEGMENT_SECONDS:-2}
+    [[ "$segment" =~ ^([1-9]|10)$ ]] || { echo "nginx-rtmp.sh: LIVESTREAM_HLS_SEGMENT_SECONDS must be 1..10 (got '$segment')" >&2; exit 1; }
     nginx=$(find_nginx) || { echo "nginx-rtmp.sh: nginx not found; run scripts/ensure-deps.sh (nginx-light)" >&2; exit 1; }
     module=$(find_module) || { echo "nginx-rtmp.sh: the RTMP module is missing; run scripts/ensure-deps.sh (libnginx-mod-rtmp)" >&2; exit 1; }
     mkdir -p "$dir"
@@ -83,12 +87,12 @@ rtmp {
       allow publish 127.0.0.1;
       deny publish all;
       deny play all;
-      # About 2 s segments (publishers use a 2 s GOP) and a rolling window of 6 of them.
+      # Segments of about ${segment} s (publishers send a keyframe at least that often) and a rolling window of 6.
       hls on;
       hls_path $dir/media/hls;
       hls_nested on;
-      hls_fragment 2s;
-      hls_playlist_length 12s;
+      hls_fragment ${segment}s;
+      hls_playlist_length $((segment * 6))s;
       hls_cleanup on;
       hls_continuous on;
     }

@@ -67,15 +67,11 @@ public static class ApiExtensions
         builder.Services.AddSingleton<InteractionRateLimits>();
         builder.Services.AddOptions<HotViewOptions>().BindConfiguration(HotViewOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<HotViewCache>();
+        builder.Services.AddOptions<PlayerOptions>().BindConfiguration(PlayerOptions.Section).ValidateOnStart();
         builder.Services.Configure<JsonOptions>(options => ConfigureJson(options.SerializerOptions));
         // Binding failures (malformed JSON, wrong types) become exceptions our handler turns into problem+json.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "LiveStream API";
-            document.Info.Description = "Live mentoring sessions: schedule, broadcast, watch, react. Errors are RFC 7807 problem+json.";
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddOpenApi(OpenApiContract.Configure);
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
@@ -123,6 +119,7 @@ public static class ApiExtensions
         app.MapReactionApi();
         app.MapReactionTimelineApi();
         app.MapWebAppApi();
+        app.MapPlayerApi();
     }
 
     /// <summary>DESIGN §3: trailing slashes are optional, so <c>/livestream/</c> and <c>/livestream</c> are one route.</summary>
