@@ -99,7 +99,17 @@ public sealed partial class HostProcess : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the LiveStream host.");
         var host = new HostProcess(process, options, httpPort, siloPort, gatewayPort);
-        await host.WaitUntilReadyAsync(options.ReadyTimeout);
+        try
+        {
+            await host.WaitUntilReadyAsync(options.ReadyTimeout);
+        }
+        catch
+        {
+            // The caller never gets the host to dispose: a process that did not become ready must not outlive the test.
+            await host.DisposeAsync();
+            throw;
+        }
+
         return host;
     }
 
