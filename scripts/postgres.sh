@@ -40,6 +40,27 @@ as_owner() {
   fi
 }
 
+# Starts the server in $dir on $port unless it runs already, then prints its connection string.
+run_server() {
+  if as_owner "$pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    echo "postgres.sh: already running in $dir" >&2
+  else
+    as_owner "$pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
+      || { echo "postgres.sh: PostgreSQL failed to start; see $dir/postgres.log" >&2; tail -20 "$dir/postgres.log" >&2; exit 1; }
+  fi
+  echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+}
+
+# A server folder (the replica's) as the postgres OS user's (when root), reachable through every parent.
+prepare_dir() {
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$dir"
+    p=$dir; while [ "$p" != / ]; do chmod o+x "$p" 2>/dev/null || true; p=$(dirname "$p"); done
+  fi
+}
+
 case "$cmd" in
   start)
     ensure_installed
@@ -65,13 +86,7 @@ synchronous_commit = on
 log_min_messages = warning
 CONF
     fi
-    if as_owner "$pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-      echo "postgres.sh: already running in $dir" >&2
-    else
-      as_owner "$pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
-        || { echo "postgres.sh: PostgreSQL failed to start; see $dir/postgres.log" >&2; tail -20 "$dir/postgres.log" >&2; exit 1; }
-    fi
-    echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+    run_server
     ;;
   stop)
     ensure_installed
@@ -83,12 +98,7 @@ CONF
     primary_port=${4:?usage: postgres.sh replica <dir> <port> <primary-port>}
     ensure_installed
     pg_ctl=$(find_bin pg_ctl); basebackup=$(find_bin pg_basebackup)
-    mkdir -p "$dir"
-    dir=$(cd "$dir" && pwd)
-    if [ "$(id -u)" = 0 ]; then
-      chown postgres: "$dir"
-      p=$dir; while [ "$p" != / ]; do chmod o+x "$p" 2>/dev/null || true; p=$(dirname "$p"); done
-    fi
+    prepare_dir
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       # -R writes standby.signal and primary_conninfo; -X stream copies the WAL written during the backup.
       as_owner "$basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir/data" -R -X stream -c fast \
@@ -96,13 +106,7 @@ CONF
       # The copied postgresql.conf names the primary's socket folder; the last setting wins.
       echo "unix_socket_directories = '$dir'" | as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
     fi
-    if as_owner "$pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-      echo "postgres.sh: already running in $dir" >&2
-    else
-      as_owner "$pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/postgres.log" -w -t 60 start >/dev/null \
-        || { echo "postgres.sh: replica failed to start; see $dir/postgres.log" >&2; tail -20 "$dir/postgres.log" >&2; exit 1; }
-    fi
-    echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+    run_server
     ;;
   promote)
     ensure_installed
