@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/media/player-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** hls.js settings matching the media pipeline's latency setting (segment length, live sync) */
+        get: operations["Player_GetConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/dev-token": {
         parameters: {
             query?: never;
@@ -425,6 +442,15 @@ export interface components {
             /** Format: date-time */
             registeredAt: string;
         };
+        HlsPlayerSettings: {
+            /** Format: double */
+            liveSyncDuration: number | string;
+            /** Format: double */
+            liveMaxLatencyDuration: number | string;
+            /** Format: double */
+            maxLiveSyncPlaybackRate: number | string;
+            lowLatencyMode: boolean;
+        };
         IngestResponse: {
             url: string;
             streamKey: string;
@@ -433,6 +459,8 @@ export interface components {
             reaction: null | string;
             comment: null | string;
         };
+        /** @enum {unknown} */
+        LatencyMode: "default" | "low";
         MenteeProfileRequest: {
             displayName: null | string;
         };
@@ -479,6 +507,12 @@ export interface components {
             body: string;
             /** Format: date-time */
             createdAt: string;
+        };
+        PlayerConfigResponse: {
+            latency: components["schemas"]["LatencyMode"];
+            /** Format: int32 */
+            segmentSeconds: number | string;
+            hls: components["schemas"]["HlsPlayerSettings"];
         };
         /** @description RFC 7807 problem details. */
         Problem: {
@@ -563,6 +597,26 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    Player_GetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayerConfigResponse"];
+                };
+            };
+        };
+    };
     Auth_IssueDevToken: {
         parameters: {
             query?: never;
