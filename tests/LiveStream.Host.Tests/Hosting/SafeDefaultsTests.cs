@@ -10,6 +10,9 @@ namespace LiveStream.Host.Tests.Hosting;
 /// <summary>Unsafe settings refuse the start; the media callback and operator endpoints stay off the public surface.</summary>
 public sealed class SafeDefaultsTests
 {
+    /// <summary>Hosts that must come up: generous, the shared box can take a minute to start a silo.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
     /// <summary>A database address nothing listens on: the refusals below happen before any connection.</summary>
     private const string UnreachableDatabase = "Host=127.0.0.1;Port=1;Username=postgres;Database=none;Timeout=2";
 
@@ -60,7 +63,7 @@ public sealed class SafeDefaultsTests
             ["Observability:Prometheus:Port"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Observability:Dashboard:Enabled"] = "true",
             ["Observability:Dashboard:Port"] = dashboardPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }));
+        }) with { ReadyTimeout = StartTimeout });
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 
         // Act
@@ -92,6 +95,7 @@ public sealed class SafeDefaultsTests
         await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
         {
             HttpPort = httpPort,
+            ReadyTimeout = StartTimeout,
             Settings = new Dictionary<string, string>
             {
                 ["Kestrel:Endpoints:Loopback:Url"] = $"http://127.0.0.1:{httpPort}",
