@@ -51,16 +51,30 @@ public static partial class LiveMediaApi
         return TypedResults.Ok(new IngestResponse(ingest.Url, ingest.StreamKey));
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StartAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StartAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views)
     {
         var (session, problem) = await OwnedSessionAsync(liveId, user, grains);
-        return problem ?? (Results<Ok<SessionDetailResponse>, ProblemHttpResult>)await DetailAsync(await session!.StartAsync(), grains);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var changed = await session!.StartAsync();
+        views.ForgetSession(liveId);
+        return await DetailAsync(changed, grains);
     }
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StopAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains)
+    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StopAsync(string liveId, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views)
     {
         var (session, problem) = await OwnedSessionAsync(liveId, user, grains);
-        return problem ?? (Results<Ok<SessionDetailResponse>, ProblemHttpResult>)await DetailAsync(await session!.StopAsync(), grains);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var changed = await session!.StopAsync();
+        views.ForgetSession(liveId);
+        return await DetailAsync(changed, grains);
     }
 
     private static Results<PhysicalFileHttpResult, NotFound> GetLiveFile(string liveId, string file, HttpContext context, IOptions<LocalMediaOptions> options)
@@ -92,7 +106,8 @@ public static partial class LiveMediaApi
         return TypedResults.PhysicalFile(path, "video/mp4", enableRangeProcessing: true);
     }
 
-    private static async Task<IResult> OnPublishAsync(string secret, HttpRequest request, IGrainFactory grains, IOptions<LocalMediaOptions> options, ILoggerFactory loggers)
+    private static async Task<IResult> OnPublishAsync(
+        string secret, HttpRequest request, IGrainFactory grains, HotViewCache views, IOptions<LocalMediaOptions> options, ILoggerFactory loggers)
     {
         if (!SecretMatches(secret, options.Value.CallbackSecret))
         {
@@ -110,6 +125,8 @@ public static partial class LiveMediaApi
         }
 
         var accepted = await grains.GetGrain<ILiveSessionGrain>(liveId).AuthorizePublishAsync(new PublishAttempt(key, connectionId));
+        // The session may have gone live: this process's viewers see it with their next read.
+        views.ForgetSession(liveId);
         if (!accepted)
         {
             return TypedResults.StatusCode(StatusCodes.Status403Forbidden);
@@ -121,7 +138,8 @@ public static partial class LiveMediaApi
         return TypedResults.Redirect(liveId);
     }
 
-    private static async Task<IResult> OnPublishDoneAsync(string secret, HttpRequest request, IGrainFactory grains, IOptions<LocalMediaOptions> options)
+    private static async Task<IResult> OnPublishDoneAsync(
+        string secret, HttpRequest request, IGrainFactory grains, HotViewCache views, IOptions<LocalMediaOptions> options)
     {
         if (!SecretMatches(secret, options.Value.CallbackSecret))
         {
@@ -138,6 +156,7 @@ public static partial class LiveMediaApi
         if (Limits.IsValidId(liveId) && connectionId.Length > 0)
         {
             await grains.GetGrain<ILiveSessionGrain>(liveId).PublishEndedAsync(connectionId);
+            views.ForgetSession(liveId);
         }
 
         return TypedResults.NoContent();
