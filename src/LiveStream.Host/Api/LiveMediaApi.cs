@@ -54,19 +54,19 @@ public static partial class LiveMediaApi
     }
 
     private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StartAsync(
-        string liveId, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback) =>
-        CommandAsync(user, grains, playback, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StartAsync(mentorId));
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback, HotViewCache views) =>
+        CommandAsync(user, grains, playback, views, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StartAsync(mentorId));
 
     private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> StopAsync(
-        string liveId, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback) =>
-        CommandAsync(user, grains, playback, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StopAsync(mentorId));
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback, HotViewCache views) =>
+        CommandAsync(user, grains, playback, views, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).StopAsync(mentorId));
 
     /// <summary>
     /// The one ownership idiom: the caller's mentor id goes into the grain command, which refuses another mentor
     /// (403) or an unknown session (404); the mentor's profile is read alongside, not before.
     /// </summary>
     internal static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CommandAsync(
-        ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback, Func<IGrainFactory, string, Task<SessionSnapshot>> command)
+        ClaimsPrincipal user, IGrainFactory grains, PlaybackAccess playback, HotViewCache views, Func<IGrainFactory, string, Task<SessionSnapshot>> command)
     {
         if (Caller(user) is not { } mentorId)
         {
@@ -75,6 +75,8 @@ public static partial class LiveMediaApi
 
         var mentorTask = grains.GetGrain<IMentorGrain>(mentorId).GetAsync();
         var session = await command(grains, mentorId);
+        // The author sees their own change at once in this process (other processes within HotViews:MaxStaleness).
+        views.ForgetSession(session.LiveId);
         return TypedResults.Ok(SessionDetailResponse.From(await playback.ForViewerAsync(session, user), await mentorTask));
     }
 
@@ -121,7 +123,8 @@ public static partial class LiveMediaApi
         return TypedResults.PhysicalFile(path, "video/mp4", enableRangeProcessing: true);
     }
 
-    private static async Task<IResult> OnPublishAsync(string secret, HttpRequest request, IGrainFactory grains, IOptions<LocalMediaOptions> options, ILoggerFactory loggers)
+    private static async Task<IResult> OnPublishAsync(
+        string secret, HttpRequest request, IGrainFactory grains, HotViewCache views, IOptions<LocalMediaOptions> options, ILoggerFactory loggers)
     {
         if (!SecretMatches(secret, options.Value.CallbackSecret))
         {
@@ -139,6 +142,8 @@ public static partial class LiveMediaApi
         }
 
         var accepted = await grains.GetGrain<ILiveSessionGrain>(liveId).AuthorizePublishAsync(new PublishAttempt(key, connectionId));
+        // The session may have gone live: this process's viewers see it with their next read.
+        views.ForgetSession(liveId);
         if (!accepted)
         {
             return TypedResults.StatusCode(StatusCodes.Status403Forbidden);
@@ -150,7 +155,8 @@ public static partial class LiveMediaApi
         return TypedResults.Redirect(liveId);
     }
 
-    private static async Task<IResult> OnPublishDoneAsync(string secret, HttpRequest request, IGrainFactory grains, IOptions<LocalMediaOptions> options)
+    private static async Task<IResult> OnPublishDoneAsync(
+        string secret, HttpRequest request, IGrainFactory grains, HotViewCache views, IOptions<LocalMediaOptions> options)
     {
         if (!SecretMatches(secret, options.Value.CallbackSecret))
         {
@@ -167,6 +173,7 @@ public static partial class LiveMediaApi
         if (Limits.IsValidId(liveId) && connectionId.Length > 0)
         {
             await grains.GetGrain<ILiveSessionGrain>(liveId).PublishEndedAsync(connectionId);
+            views.ForgetSession(liveId);
         }
 
         return TypedResults.NoContent();

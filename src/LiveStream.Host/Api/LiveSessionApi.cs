@@ -74,13 +74,9 @@ public static class LiveSessionApi
         _ => null,
     };
 
-    private static async Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(
-        string liveId, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views, PlaybackAccess playback)
-    {
-        var result = await LiveMediaApi.CommandAsync(user, grains, playback, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).CancelAsync(mentorId));
-        views.ForgetSession(liveId);
-        return result;
-    }
+    private static Task<Results<Ok<SessionDetailResponse>, ProblemHttpResult>> CancelAsync(
+        string liveId, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views, PlaybackAccess playback) =>
+        LiveMediaApi.CommandAsync(user, grains, playback, views, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).CancelAsync(mentorId));
 
     private static async Task<Results<Ok<SessionListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
         string mentorId, string? after, int? limit, IGrainFactory grains)
