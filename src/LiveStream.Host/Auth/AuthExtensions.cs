@@ -32,6 +32,17 @@ public static class AuthExtensions
                 bearer.TokenHandlers.Add(new CachingJsonWebTokenHandler(clock) { MapInboundClaims = false });
             });
 
+        // After JwtBearer's own post-configuration, which creates the issuer's configuration manager: no "last known
+        // good" key set. IdentityModel would otherwise retry a token whose key the issuer withdrew against the key set
+        // it had before, for an hour; a withdrawn (possibly leaked) key must stop working once the new set is fetched.
+        builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, bearer =>
+        {
+            if (bearer.ConfigurationManager is BaseConfigurationManager manager)
+            {
+                manager.UseLastKnownGoodConfiguration = false;
+            }
+        });
+
         // Everything needs a signed-in user unless an endpoint says otherwise (health, dev tokens, docs).
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
