@@ -13,12 +13,7 @@ if (await builder.TryRunCommandAsync(args) is { } exitCode)
 builder.AddLiveStreamObservability();
 builder.AddLiveStreamPostgres();
 builder.AddLiveStreamOrleans();
-builder.Services.AddLiveStreamMedia(builder.Configuration);
-if (builder.Configuration.GetRole().HostsGrains())
-{
-    builder.Services.AddLiveStreamMediaEvents(builder.Configuration);
-}
-
+builder.AddLiveStreamMediaServices();
 builder.AddLiveStreamApi();
 
 var app = builder.Build();
