@@ -1,5 +1,6 @@
 using LiveStream.Host.Hosting;
 using LiveStream.Infrastructure.Media;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace LiveStream.Host.Tests.Hosting;
