@@ -16,12 +16,7 @@ try
     builder.AddLiveStreamObservability();
     builder.AddLiveStreamPostgres();
     builder.AddLiveStreamOrleans();
-    builder.Services.AddLiveStreamMedia(builder.Configuration);
-    if (builder.Configuration.GetRole().HostsGrains())
-    {
-        builder.Services.AddLiveStreamMediaEvents(builder.Configuration);
-    }
-
+    builder.AddLiveStreamMediaServices();
     builder.AddLiveStreamApi();
     if (ListenerCheck.FindTakenListener(builder) is { } taken)
     {
