@@ -31,6 +31,9 @@ public sealed class HostTopology : IAsyncDisposable
     /// <summary>The host processes, front end first (for the CPU split).</summary>
     public IReadOnlyList<ChildProcess> Processes => _processes;
 
+    /// <summary>Where the hosts keep local media; the seeder writes the first segment nginx would write there.</summary>
+    public static readonly string MediaDirectory = Path.Combine(Path.GetTempPath(), "livestream-bench-media");
+
     /// <summary>The secret path of the ingest callback the seed uses to take its session live, as nginx-rtmp would.</summary>
     public const string CallbackSecret = "bench-ingest-callback-path-secret-0001";
 
@@ -43,6 +46,7 @@ public sealed class HostTopology : IAsyncDisposable
         ["Database__MigrateOnStart"] = "false",
         ["Orleans__AdvertisedIPAddress"] = "127.0.0.1",
         ["Media__Local__CallbackSecret"] = CallbackSecret,
+        ["Media__Local__Directory"] = MediaDirectory,
         // wrk sends as fast as the server answers, a few dozen users thousands of taps a second: the per-user
         // budgets (10 reactions/s, 20 comments/min by default) would turn the run into a 429 benchmark.
         ["RateLimits__ReactionsPerSecond"] = "100000",

@@ -97,11 +97,21 @@ public static class Seeder
             throw new InvalidOperationException($"Seeding failed: the publish callback answered {(int)publish.StatusCode}.");
         }
 
-        using var detail = await SendAsync(http, HttpMethod.Get, $"mentor/{MentorId}/live/{liveId}", mentorToken, null);
-        var state = detail.RootElement.GetProperty("state").GetString();
+        // No encoder runs: the playlist nginx would write, with one segment, since a session is live only once playable.
+        var hls = Path.Combine(HostTopology.MediaDirectory, "hls", liveId);
+        Directory.CreateDirectory(hls);
+        await File.WriteAllTextAsync(Path.Combine(hls, "index.m3u8"), "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.000,\n0.ts\n");
+        string? state = null;
+        for (var attempt = 0; attempt < 300 && !string.Equals(state, "live", StringComparison.OrdinalIgnoreCase); attempt++)
+        {
+            await Task.Delay(attempt == 0 ? 0 : 100);
+            using var detail = await SendAsync(http, HttpMethod.Get, $"mentor/{MentorId}/live/{liveId}", mentorToken, null);
+            state = detail.RootElement.GetProperty("state").GetString();
+        }
+
         if (!string.Equals(state, "live", StringComparison.OrdinalIgnoreCase))
         {
-            throw new InvalidOperationException($"Seeding failed: the session is '{state}' after the publish callback, not live.");
+            throw new InvalidOperationException($"Seeding failed: the session is '{state}' 30 s after the publish callback, not live.");
         }
     }
 

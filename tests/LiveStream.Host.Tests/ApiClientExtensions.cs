@@ -1,4 +1,5 @@
 using System.Net;
+using LiveStream.Testing;
 
 namespace LiveStream.Host.Tests;
 
@@ -23,9 +24,11 @@ public static class ApiClientExtensions
 
     /// <summary>
     /// Schedules a session of <paramref name="mentorId"/>, starts it and takes it live through the ingest callback the
-    /// RTMP server calls (on a host whose media callback secret is <paramref name="callbackSecret"/>); no media flows.
+    /// RTMP server calls (on a host whose media callback secret is <paramref name="callbackSecret"/>, keeping media in
+    /// <paramref name="mediaDirectory"/>, by default <see cref="HostProcess.DefaultMediaDirectory"/>). No encoder runs: the playlist nginx would write, with one
+    /// segment, is written in its place, since a session is live only once playable. Returns once it is live.
     /// </summary>
-    public static async Task<string> ScheduleLiveSessionAsync(this ApiClient api, string mentorId, string token, string callbackSecret, string? visibility = null)
+    public static async Task<string> ScheduleLiveSessionAsync(this ApiClient api, string mentorId, string token, string callbackSecret, string? visibility = null, string? mediaDirectory = null)
     {
         var liveId = await api.ScheduleAsync(mentorId, "engines", token, visibility: visibility);
         using (var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token))
@@ -41,6 +44,22 @@ public static class ApiClientExtensions
             new Uri($"/internal/media/{callbackSecret}/publish", UriKind.Relative),
             new FormUrlEncodedContent(new Dictionary<string, string> { ["call"] = "publish", ["name"] = streamKey, ["clientid"] = liveId }));
         Assert.True((int)publish.StatusCode is >= 200 and < 400, $"publish callback answered {(int)publish.StatusCode}");
-        return liveId;
+
+        var hls = Path.Combine(mediaDirectory ?? HostProcess.DefaultMediaDirectory, "hls", liveId);
+        Directory.CreateDirectory(hls);
+        await File.WriteAllTextAsync(Path.Combine(hls, "index.m3u8"), "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.000,\n0.ts\n");
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var detail = await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}", token: token);
+            var state = (await ApiClient.JsonAsync(detail)).GetProperty("state").GetString();
+            if (state == "live")
+            {
+                return liveId;
+            }
+
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"session {liveId} is still {state}, not live");
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
     }
 }

@@ -20,6 +20,9 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public string SigningKey { get; } = HostProcess.NewSigningKey();
 
+    /// <summary>The key of signed media URLs, so tests can sign one (<see cref="RouteWorld"/>).</summary>
+    public const string PlaybackSigningKey = "api-tests-playback-signing-key-0123456789";
+
     /// <summary>The one web app origin (served elsewhere) this host's API allows.</summary>
     public const string AllowedOrigin = "https://app.example.test";
 
@@ -38,6 +41,7 @@ public sealed class ApiFixture : IAsyncLifetime
                 ["Api:EnableDocs"] = "true",
                 ["RateLimits:ScheduleBurst"] = "1000",
                 ["Cors:AllowedOrigins:0"] = AllowedOrigin,
+                ["Media:Playback:SigningKey"] = PlaybackSigningKey,
             },
         });
     }

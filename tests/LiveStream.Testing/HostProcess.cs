@@ -232,6 +232,9 @@ public sealed partial class HostProcess : IAsyncDisposable
     /// <summary>The host's own build output, in the same configuration as the tests.</summary>
     public static string HostAssemblyPath { get; } = FindHostAssembly();
 
+    /// <summary>Where a host started here keeps local media unless <c>Media:Local:Directory</c> says otherwise.</summary>
+    public static string DefaultMediaDirectory => Path.Combine(Path.GetDirectoryName(HostAssemblyPath)!, ".local", "media");
+
     private static string FindHostAssembly()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

@@ -59,8 +59,14 @@ public sealed record RouteWorld(
         "file" => "index.m3u8",
         "secret" => "not-the-callback-secret",
         "documentName" => "v1",
+        // Media files answer a signed URL, not a bearer token: a valid signature for the session the route names.
+        "token" => MediaTokens.Create(Parameter("liveId", rule), DateTimeOffset.UtcNow.AddHours(1)),
         _ => throw new InvalidOperationException($"RouteWorld has no value for route parameter '{name}': add one."),
     };
+
+    private static readonly LiveStream.Infrastructure.Media.MediaTokens MediaTokens = new(
+        Microsoft.Extensions.Options.Options.Create(new LiveStream.Infrastructure.Media.PlaybackOptions { SigningKey = ApiFixture.PlaybackSigningKey }),
+        TimeProvider.System);
 
     public string Path(string pattern, RouteRule rule) => RouteMatrix.Fill(pattern, name => Parameter(name, rule));
 

@@ -91,7 +91,7 @@ public sealed class PrivatePlaybackTests(MediaFixture fixture)
         var otherMentorToken = await api.CreateMentorAsync(Ids.New("mentor"), "engines");
 
         // Act
-        var liveId = await api.ScheduleLiveSessionAsync(mentorId, mentorToken, fixture.CallbackSecret, visibility: "followers");
+        var liveId = await api.ScheduleLiveSessionAsync(mentorId, mentorToken, fixture.CallbackSecret, visibility: "followers", mediaDirectory: fixture.Nginx.MediaDirectory);
         var asMentor = await DetailAsync(api, mentorId, liveId, mentorToken);
         var asFollower = await DetailAsync(api, mentorId, liveId, followerToken);
         var asStranger = await DetailAsync(api, mentorId, liveId, strangerToken);

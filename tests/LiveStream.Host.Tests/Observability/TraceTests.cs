@@ -10,7 +10,7 @@ namespace LiveStream.Host.Tests.Observability;
 /// </summary>
 public sealed class TracedClusterFixture : IAsyncLifetime
 {
-    public const string CallbackSecret = "trace-tests-callback-secret";
+    public const string CallbackSecret = "trace-tests-callback-secret-000000001";
 
     private TestDatabase? _database;
 
