@@ -28,7 +28,9 @@ for project in tests/*.Tests/*.csproj; do
   name=$(basename "$project" .csproj)
   echo "test.sh: running $name"
   log="$results/$name.log"
-  if ! dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m 2>&1 | tee "$log"; then
+  # Quarantined tests (Trait Category=Quarantined) guard known, open defects: they are not run, and are listed below
+  # so a green run never hides them. Each names its issue beside the trait.
+  if ! dotnet test "$project" -c Release --no-build -nologo --filter "Category!=Quarantined" --logger "console;verbosity=normal" --blame-hang-timeout 10m 2>&1 | tee "$log"; then
     status=1
   fi
   # dotnet test closes with "Total tests: N" followed by "Passed: N", "Failed: N", "Skipped: N" lines.
@@ -65,6 +67,12 @@ if ! api_summary=$(grep -E "^api-lint: [0-9]+ passed, [0-9]+ failed$" "$api_log"
 else
   passed=$((passed + $(echo "$api_summary" | grep -oE "[0-9]+ passed" | grep -oE "[0-9]+")))
   failed=$((failed + $(echo "$api_summary" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+")))
+fi
+
+quarantined=$(grep -rl 'Trait("Category", "Quarantined")' tests --include=*.cs | sort || true)
+if [ -n "$quarantined" ]; then
+  echo "test.sh: QUARANTINED (known open defects, not run; see the comment beside each trait):" >&2
+  grep -rn -A1 'Trait("Category", "Quarantined")' tests --include=*.cs | grep -oE 'public async Task [A-Za-z0-9_]+' | sed 's/public async Task /  - /' >&2
 fi
 
 if [ "$skipped" -ne 0 ]; then

@@ -93,8 +93,10 @@ public static partial class LiveMediaApi
             : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: "The media URL is invalid or has expired; fetch the session again for a fresh one.");
     }
 
-    private static Results<PhysicalFileHttpResult, NotFound> GetLiveFile(string liveId, string file, HttpContext context, IOptions<LocalMediaOptions> options)
+    /// <param name="token">The signed media token; MediaTokenAsync checks it before the handler runs (named here for the API description).</param>
+    private static Results<PhysicalFileHttpResult, NotFound> GetLiveFile(string token, string liveId, string file, HttpContext context, IOptions<LocalMediaOptions> options)
     {
+        _ = token;
         var match = LiveFileName().Match(file);
         var path = Path.Combine(MediaPaths.HlsDirectory(Path.GetFullPath(options.Value.Directory), liveId), file);
         if (!match.Success || !File.Exists(path))
@@ -110,8 +112,10 @@ public static partial class LiveMediaApi
         return TypedResults.PhysicalFile(path, playlist ? "application/vnd.apple.mpegurl" : "video/mp2t", enableRangeProcessing: !playlist);
     }
 
-    private static Results<PhysicalFileHttpResult, NotFound> GetRecording(string liveId, HttpContext context, IOptions<LocalMediaOptions> options)
+    /// <param name="token">The signed media token, checked by MediaTokenAsync (named here for the API description).</param>
+    private static Results<PhysicalFileHttpResult, NotFound> GetRecording(string token, string liveId, HttpContext context, IOptions<LocalMediaOptions> options)
     {
+        _ = token;
         var path = MediaPaths.Recording(Path.GetFullPath(options.Value.Directory), liveId);
         if (!File.Exists(path))
         {

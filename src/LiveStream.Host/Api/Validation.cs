@@ -30,7 +30,8 @@ internal static class Validation
             return Invalid("limit", $"'limit' must be between 1 and {Limits.MaxPageSize}.");
         }
 
-        if (after is not null && after.Length > 200)
+        // A cursor is an id or a number the API handed out: nothing a database or a log line would choke on.
+        if (after is not null && (after.Length > 200 || after.Any(c => char.IsControl(c) || char.IsSurrogate(c))))
         {
             return Invalid("after", "'after' is not a valid cursor.");
         }

@@ -39,7 +39,7 @@ public sealed record RouteWorld(
             Assert.Equal(HttpStatusCode.OK, device.StatusCode);
         }
 
-        using var comment = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{live}/reaction", new { comment = "First!" }, TestTokens.Create(signingKey, Ids.New("commenter"), "mentee"));
+        using var comment = await api.SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{live}/reaction?answer=full", new { comment = "First!" }, TestTokens.Create(signingKey, Ids.New("commenter"), "mentee"));
         var body = await ApiClient.JsonAsync(comment);
         Assert.True(comment.StatusCode == HttpStatusCode.OK, body.ToString());
         var commentId = body.GetProperty("comments").EnumerateArray().Last().GetProperty("commentId").GetInt64();

@@ -38,7 +38,11 @@ public sealed class WebAppApiTests(ApiFixture fixture)
         Dictionary<string, string> Preflight(string origin) => new() { ["Origin"] = origin, ["Access-Control-Request-Method"] = "GET", ["Access-Control-Request-Headers"] = "authorization" };
 
         // Act
-        using var media = await api.SendAsync(HttpMethod.Get, $"/media/{Ids.New("live")}/live/index.m3u8", headers: elsewhere);
+        var liveId = Ids.New("live");
+        var signed = new LiveStream.Infrastructure.Media.MediaTokens(
+            Microsoft.Extensions.Options.Options.Create(new LiveStream.Infrastructure.Media.PlaybackOptions { SigningKey = ApiFixture.PlaybackSigningKey }),
+            TimeProvider.System).Create(liveId, DateTimeOffset.UtcNow.AddMinutes(5));
+        using var media = await api.SendAsync(HttpMethod.Get, $"/media/{signed}/{liveId}/live/index.m3u8", headers: elsewhere);
         using var allowed = await api.SendAsync(HttpMethod.Options, "/mentor/someone", headers: Preflight(ApiFixture.AllowedOrigin));
         using var refused = await api.SendAsync(HttpMethod.Options, "/mentor/someone", headers: Preflight("https://elsewhere.example"));
         using var read = await api.SendAsync(HttpMethod.Get, $"/mentee/{Ids.New("mentee")}", token: token, headers: elsewhere);

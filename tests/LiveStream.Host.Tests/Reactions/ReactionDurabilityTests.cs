@@ -125,7 +125,8 @@ public sealed class ReactionDurabilityTests(ITestOutputHelper output)
             {
                 response = await api.SendAsync(
                     HttpMethod.Post,
-                    $"/mentor/{mentorId}/live/{liveId}/reaction",
+                    // The full answer: it carries the comment id this viewer saw, which must be the one stored.
+                    $"/mentor/{mentorId}/live/{liveId}/reaction?answer=full",
                     isComment ? new { comment = text } : new { reaction = kind },
                     token,
                     new Dictionary<string, string> { ["Idempotency-Key"] = key });

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/app/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the web app needs before signing in */
+        get: operations["WebApp_GetConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/media/player-config": {
         parameters: {
             query?: never;
@@ -262,14 +279,14 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/media/{liveId}/live/{file}": {
+    "/media/{token}/{liveId}/live/{file}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Live HLS playlist and segments of the local pipeline */
+        /** Live HLS playlist and segments of the local pipeline (signed URL from the session detail) */
         get: operations["LiveMedia_GetLiveFile"];
         put?: never;
         post?: never;
@@ -279,14 +296,14 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/media/{liveId}/recording.mp4": {
+    "/media/{token}/{liveId}/recording.mp4": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The session's recording (MP4) from the local pipeline */
+        /** The session's recording (MP4) from the local pipeline (signed URL from the session detail) */
         get: operations["LiveMedia_GetRecording"];
         put?: never;
         post?: never;
@@ -306,7 +323,7 @@ export interface paths {
         /** Reaction counts and the comments after a cursor (the newest without one) */
         get: operations["Reaction_Get"];
         put?: never;
-        /** Send a reaction (like, clap, heart, laugh, insightful, question) or a comment (<= 500 chars) while the session is live */
+        /** Send a reaction (like, clap, heart, laugh, insightful, question) or a comment (<= 500 chars) while the session is live; answers with the counts, or with counts and the latest comments given ?answer=full */
         post: operations["Reaction_React"];
         delete?: never;
         options?: never;
@@ -338,7 +355,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live feed (Server-Sent Events): `counts` once a second and each new `comment` */
+        /** Live feed (Server-Sent Events): `counts` when they change (at most 4 a second), each new `comment`, `comment-deleted`, `state` changes and `viewers` */
         get: operations["Reaction_Stream"];
         put?: never;
         post?: never;
@@ -361,6 +378,23 @@ export interface paths {
         post?: never;
         /** The session's mentor unmutes a viewer */
         delete: operations["Reaction_Unmute"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mentor/{mentorId}/live/{liveId}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reactions per time bucket (`bucket` seconds, default 10), offsets from the recording's start, for the replay strip */
+        get: operations["ReactionTimeline_Get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -543,6 +577,7 @@ export interface components {
             title: null | string;
             /** Format: date-time */
             scheduledStart: null | string;
+            visibility?: null | string;
         };
         SessionDetailResponse: {
             liveId: string;
@@ -560,11 +595,19 @@ export interface components {
             endedAt: null | string;
             playbackUrl: null | string;
             recordingUrl: null | string;
+            visibility: components["schemas"]["SessionVisibility"];
             mentor: null | components["schemas"]["MentorProfileResponse"];
             course: null | components["schemas"]["CourseResponse"];
             reactions: {
                 [key: string]: number | string;
             };
+            failureReason?: null | string;
+            recordingFailure?: null | string;
+            /**
+             * Format: int32
+             * @default 0
+             */
+            viewers: number | string;
         };
         SessionListResponse: {
             items: components["schemas"]["SessionSummaryResponse"][];
@@ -582,11 +625,36 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        /** @enum {unknown} */
+        SessionVisibility: "public" | "followers";
         SseItemOfObject: {
             data?: unknown;
             eventType?: null | string;
             eventId?: null | string;
             reconnectionInterval?: null | string;
+        };
+        TimelineBucketResponse: {
+            /** Format: int32 */
+            offsetSeconds: number | string;
+            counts: {
+                [key: string]: number | string;
+            };
+            /** Format: int64 */
+            total: number | string;
+        };
+        TimelineResponse: {
+            /** Format: date-time */
+            recordingStart: null | string;
+            /** Format: int32 */
+            bucketSeconds: number | string;
+            buckets: components["schemas"]["TimelineBucketResponse"][];
+        };
+        WebAppConfigResponse: {
+            devTokens: boolean;
+            oidcAuthority: null | string;
+            oidcClientId: null | string;
+            oidcRoleClaim: string;
+            reactionKinds: string[];
         };
     };
     responses: never;
@@ -597,6 +665,26 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    WebApp_GetConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebAppConfigResponse"];
+                };
+            };
+        };
+    };
     Player_GetConfig: {
         parameters: {
             query?: never;
@@ -678,6 +766,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MentorResponse"];
                 };
+            };
+            /** @description Not Modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input; `errors` names the offending field. */
             400: {
@@ -1590,6 +1685,13 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDetailResponse"];
                 };
             };
+            /** @description Not Modified */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid input; `errors` names the offending field. */
             400: {
                 headers: {
@@ -1869,6 +1971,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                token: string;
                 liveId: string;
                 file: string;
             };
@@ -1917,6 +2020,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                token: string;
                 liveId: string;
             };
             cookie?: never;
@@ -2025,7 +2129,9 @@ export interface operations {
     };
     Reaction_React: {
         parameters: {
-            query?: never;
+            query?: {
+                answer?: string;
+            };
             header?: {
                 "Idempotency-Key"?: string;
             };
@@ -2144,7 +2250,7 @@ export interface operations {
             path: {
                 mentorId: string;
                 liveId: string;
-                commentId: number;
+                commentId: number | string;
             };
             cookie?: never;
         };
@@ -2376,6 +2482,69 @@ export interface operations {
             };
             /** @description A valid token, but the caller may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporarily unavailable (database or cluster); retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ReactionTimeline_Get: {
+        parameters: {
+            query?: {
+                bucket?: number | string;
+            };
+            header?: never;
+            path: {
+                mentorId: string;
+                liveId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineResponse"];
+                };
+            };
+            /** @description Invalid input; `errors` names the offending field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No token, or an invalid or expired one. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

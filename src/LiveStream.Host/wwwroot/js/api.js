@@ -111,6 +111,7 @@ export async function subscribe(path, onEvent, signal) {
  * @param {(type: string, data: any) => void} onEvent
  */
 async function readEvents(body, onEvent) {
+  // @ts-ignore: TypeScript's DOM typings disagree with themselves on TextDecoderStream's writable side; browsers accept it.
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   for (;;) {
