@@ -40,7 +40,7 @@ public sealed class AwsMediaFaultTests
     };
 
     [Fact]
-    [Trait("Category", "Quarantined")] // Known regression: AWS sessions stay 'starting' after the input alert clears (live-means-playable probe never runs); issue 11
+    [Trait("Category", "Quarantined")] // Known defect: failures at some MediaPackage create/delete steps leave resources behind; issue 11
     public async Task A_failure_at_any_step_of_start_or_stop_converges_to_one_of_each_resource_while_live_and_none_after()
     {
         // Arrange: one emulator and host; one session per failing step, refused and (separately) carried out with its answer lost.
@@ -51,6 +51,8 @@ public sealed class AwsMediaFaultTests
         var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
         settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
         settings["Media:RetryDelay"] = "00:00:02";
+        // One mentor schedules a session per injected fault: more than the default scheduling burst allows.
+        settings["RateLimits:ScheduleBurst"] = "1000";
         await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });
         using var api = new ApiClient(host.CreateClient());
         var mentorId = Ids.New("mentor");

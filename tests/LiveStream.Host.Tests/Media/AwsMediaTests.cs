@@ -17,7 +17,6 @@ public sealed class AwsMediaTests
     private const string NoInputAlert = "RTMP Has No Audio/Video";
 
     [Fact]
-    [Trait("Category", "Quarantined")] // Known regression: AWS sessions stay 'starting' after the input alert clears (live-means-playable probe never runs); issue 11
     public async Task Session_creates_its_channel_goes_live_on_input_stops_and_harvests_is_recorded_from_the_s3_event_and_leaves_nothing_behind()
     {
         // Arrange
@@ -95,7 +94,6 @@ public sealed class AwsMediaTests
     }
 
     [Fact]
-    [Trait("Category", "Quarantined")] // Known regression: AWS sessions stay 'starting' after the input alert clears (live-means-playable probe never runs); issue 11
     public async Task Input_alerts_fail_a_session_without_input_and_give_a_lost_input_the_reconnect_grace()
     {
         // Arrange: short timeouts; three sessions started on one host.

@@ -142,7 +142,9 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
         {
             (status, contentType, answer) = Injected();
         }
-        else if (request.Method == "GET" && path.EndsWith(".m3u8", StringComparison.Ordinal))
+        // The CDN in front of MediaPackage. MediaPackage's HLS endpoint URL ends in index.m3u8; moto's is the endpoint
+        // id (livestream-{liveId}-hls), so both are the live playlist here.
+        else if (request.Method == "GET" && (path.EndsWith(".m3u8", StringComparison.Ordinal) || path.EndsWith("-hls", StringComparison.Ordinal)))
         {
             (status, contentType, answer) = PlaylistHasSegment
                 ? (200, "application/vnd.apple.mpegurl", Encoding.UTF8.GetBytes("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000,\nsegment-0.ts\n"))
