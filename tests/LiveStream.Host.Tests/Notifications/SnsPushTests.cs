@@ -19,15 +19,7 @@ public sealed class SnsPushTests
         await using var database = await TestDatabase.CreateAsync();
         var apns = await CreatePlatformApplicationAsync(moto, "APNS");
         var fcm = await CreatePlatformApplicationAsync(moto, "GCM");
-        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
-        {
-            Settings = new Dictionary<string, string>(MotoServer.AwsSettings(moto.ServiceUrl))
-            {
-                ["Notifications:Push:Provider"] = "Sns",
-                ["Notifications:Push:Sns:ApnsApplicationArn"] = apns,
-                ["Notifications:Push:Sns:FcmApplicationArn"] = fcm,
-            },
-        });
+        await using var host = await StartSnsHostAsync(moto, database, apns: apns, fcm: fcm);
         using var api = new ApiClient(host.CreateClient());
         var mentorId = Ids.New("mentor");
         var alive = Ids.New("mentee");
@@ -92,15 +84,7 @@ public sealed class SnsPushTests
         await using var moto = await MotoServer.StartAsync();
         await using var database = await TestDatabase.CreateAsync();
         var fcm = await CreatePlatformApplicationAsync(moto, "GCM");
-        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
-        {
-            Settings = new Dictionary<string, string>(MotoServer.AwsSettings(moto.ServiceUrl))
-            {
-                ["Notifications:Push:Provider"] = "Sns",
-                ["Notifications:Push:Sns:ApnsApplicationArn"] = fcm,
-                ["Notifications:Push:Sns:FcmApplicationArn"] = fcm,
-            },
-        });
+        await using var host = await StartSnsHostAsync(moto, database, apns: fcm, fcm: fcm);
         using var api = new ApiClient(host.CreateClient());
         var menteeId = Ids.New("mentee");
         var token = await api.CreateMenteeAsync(menteeId);
@@ -128,15 +112,7 @@ public sealed class SnsPushTests
         await using var moto = await MotoServer.StartAsync();
         await using var database = await TestDatabase.CreateAsync();
         var fcm = await CreatePlatformApplicationAsync(moto, "GCM");
-        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
-        {
-            Settings = new Dictionary<string, string>(MotoServer.AwsSettings(moto.ServiceUrl))
-            {
-                ["Notifications:Push:Provider"] = "Sns",
-                ["Notifications:Push:Sns:ApnsApplicationArn"] = fcm,
-                ["Notifications:Push:Sns:FcmApplicationArn"] = fcm,
-            },
-        });
+        await using var host = await StartSnsHostAsync(moto, database, apns: fcm, fcm: fcm);
         using var api = new ApiClient(host.CreateClient());
         var mentorId = Ids.New("mentor");
         var menteeId = Ids.New("mentee");
@@ -235,6 +211,18 @@ public sealed class SnsPushTests
     private static string ApplicationPath(string applicationArn) => "/" + applicationArn[(applicationArn.IndexOf(":app/", StringComparison.Ordinal) + 5)..] + "/";
 
     // Operators create platform applications once per app; the test does it against the emulator directly.
+    /// <summary>A host that pushes through SNS on the emulator to the given platform applications.</summary>
+    private static Task<HostProcess> StartSnsHostAsync(MotoServer moto, TestDatabase database, string apns, string fcm) =>
+        HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
+        {
+            Settings = new Dictionary<string, string>(MotoServer.AwsSettings(moto.ServiceUrl))
+            {
+                ["Notifications:Push:Provider"] = "Sns",
+                ["Notifications:Push:Sns:ApnsApplicationArn"] = apns,
+                ["Notifications:Push:Sns:FcmApplicationArn"] = fcm,
+            },
+        });
+
     private static async Task<string> CreatePlatformApplicationAsync(MotoServer moto, string platform)
     {
         var result = await SnsQueryAsync(moto, "CreatePlatformApplication", [
