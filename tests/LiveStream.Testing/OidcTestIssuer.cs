@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -10,14 +11,20 @@ namespace LiveStream.Testing;
 /// An OpenID Connect issuer served by a test, shaped like a Cognito user pool: a discovery document and a JWKS
 /// of RS256 keys at <c>{Issuer}/.well-known/…</c>, access tokens without <c>aud</c> (<c>client_id</c>,
 /// <c>scope</c>, <c>cognito:groups</c>, <c>token_use=access</c>) and ID tokens with <c>aud</c> = the client id.
-/// Keys can be rotated: the JWKS then publishes only the new key.
+/// Keys can be rotated: the JWKS then publishes only the new key. The authorization code flow with PKCE is served the
+/// way Cognito's hosted UI serves it to a browser app: <c>/oauth2/authorize</c> signs in the account named by
+/// <see cref="SignInAs"/> (where a person would type a password) and redirects back with a code;
+/// <c>/oauth2/token</c> exchanges it only with the matching verifier, client and redirect URI. Every answer allows any
+/// origin, as Cognito's discovery and token endpoints do for browser clients.
 /// </summary>
 public sealed class OidcTestIssuer : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly Task _loop;
     private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<string, PendingCode> _codes = new();
     private (string Kid, RSA Key) _current = NewKey();
+    private (string Subject, IReadOnlyList<string> Groups)? _account;
 
     private OidcTestIssuer(int port)
     {
@@ -53,6 +60,24 @@ public sealed class OidcTestIssuer : IAsyncDisposable
             return retired;
         }
     }
+
+    /// <summary>The account the authorization endpoint signs in from now on (the person at the hosted UI).</summary>
+    public void SignInAs(string subject, IReadOnlyList<string> groups) => _account = (subject, groups);
+
+    /// <summary>How many codes were exchanged for tokens.</summary>
+    public int TokensIssued { get; private set; }
+
+    /// <summary>Settings that make a host trust this issuer the way production trusts Cognito (dev tokens off).</summary>
+    public Dictionary<string, string> HostSettings(string clientId) => new()
+    {
+        ["Auth:DevTokens:Enabled"] = "false",
+        ["Auth:Authority"] = Issuer,
+        ["Auth:Audience"] = clientId,
+        ["Auth:RoleClaim"] = "cognito:groups",
+        // The issuer is plain HTTP on loopback; production keeps the HTTPS requirement.
+        ["Auth:RequireHttpsMetadata"] = "false",
+        ["Auth:KeyRefreshInterval"] = "00:00:01",
+    };
 
     /// <summary>A Cognito-shaped access token: no <c>aud</c>; the app client in <c>client_id</c>.</summary>
     public string AccessToken(string subject, string clientId, IReadOnlyList<string> groups, TokenChanges? changes = null) =>
@@ -135,8 +160,16 @@ public sealed class OidcTestIssuer : IAsyncDisposable
                 return;
             }
 
+            context.Response.Headers["Access-Control-Allow-Origin"] = "*";
             var path = context.Request.Url!.AbsolutePath;
             var prefix = new Uri(Issuer).AbsolutePath;
+            if (path == $"{prefix}/oauth2/authorize")
+            {
+                Authorize(context);
+                context.Response.Close();
+                continue;
+            }
+
             object? document = path == $"{prefix}/.well-known/openid-configuration"
                 ? new Dictionary<string, object>
                 {
@@ -147,9 +180,16 @@ public sealed class OidcTestIssuer : IAsyncDisposable
                     ["response_types_supported"] = new[] { "code", "token" },
                     ["subject_types_supported"] = new[] { "public" },
                     ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
+                    ["code_challenge_methods_supported"] = new[] { "S256" },
                 }
-                : path == $"{prefix}/.well-known/jwks.json" ? Jwks() : null;
-            context.Response.StatusCode = document is null ? 404 : 200;
+                : path == $"{prefix}/.well-known/jwks.json" ? Jwks()
+                : path == $"{prefix}/oauth2/token" && context.Request.HttpMethod == "POST" ? await ExchangeAsync(context)
+                : null;
+            if (context.Response.StatusCode == 200)
+            {
+                context.Response.StatusCode = document is null ? 404 : 200;
+            }
+
             context.Response.ContentType = "application/json";
             if (document is not null)
             {
@@ -158,6 +198,46 @@ public sealed class OidcTestIssuer : IAsyncDisposable
 
             context.Response.Close();
         }
+    }
+
+    private void Authorize(HttpListenerContext context)
+    {
+        var query = context.Request.QueryString;
+        if (_account is not { } account || query["response_type"] != "code" || query["code_challenge_method"] != "S256"
+            || string.IsNullOrEmpty(query["code_challenge"]) || string.IsNullOrEmpty(query["client_id"])
+            || !Uri.TryCreate(query["redirect_uri"], UriKind.Absolute, out var redirect))
+        {
+            context.Response.StatusCode = 400;
+            return;
+        }
+
+        var code = Guid.NewGuid().ToString("N");
+        _codes[code] = new PendingCode(account.Subject, account.Groups, query["client_id"]!, redirect.ToString(), query["code_challenge"]!);
+        var back = new UriBuilder(redirect) { Query = $"code={code}&state={Uri.EscapeDataString(query["state"] ?? "")}" };
+        context.Response.Redirect(back.Uri.ToString());
+    }
+
+    private async Task<object?> ExchangeAsync(HttpListenerContext context)
+    {
+        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+        var form = System.Web.HttpUtility.ParseQueryString(await reader.ReadToEndAsync());
+        var verifier = form["code_verifier"] ?? "";
+        var challenge = Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        if (form["grant_type"] != "authorization_code" || !_codes.TryRemove(form["code"] ?? "", out var pending)
+            || pending.ClientId != form["client_id"] || pending.RedirectUri != form["redirect_uri"] || pending.Challenge != challenge)
+        {
+            context.Response.StatusCode = 400;
+            return new { error = "invalid_grant" };
+        }
+
+        TokensIssued++;
+        return new
+        {
+            access_token = AccessToken(pending.Subject, pending.ClientId, pending.Groups),
+            id_token = IdToken(pending.Subject, pending.ClientId, pending.Groups),
+            token_type = "Bearer",
+            expires_in = 3600,
+        };
     }
 
     private object Jwks()
@@ -179,6 +259,8 @@ public sealed class OidcTestIssuer : IAsyncDisposable
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
+
+internal sealed record PendingCode(string Subject, IReadOnlyList<string> Groups, string ClientId, string RedirectUri, string Challenge);
 
 /// <summary>What a test changes in an otherwise valid token.</summary>
 public sealed record TokenChanges

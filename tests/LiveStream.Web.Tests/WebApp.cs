@@ -43,10 +43,16 @@ public static class WebApp
     /// <summary>A mentor with a profile and one course, signed in on the console; returns the course id.</summary>
     public static async Task<string> CreateMentorAsync(this TrackedPage tracked, string mentorId)
     {
-        var page = tracked.Page;
         // A new mentor has no profile yet: the console asks for one (the API answers 404 until then).
         tracked.ExpectRejection($"/mentor/{mentorId}");
         await tracked.SignInAsync(mentorId, "mentor");
+        return await tracked.FillMentorProfileAsync();
+    }
+
+    /// <summary>On the console of a signed-in mentor without a profile: saves one and a course; returns the course id.</summary>
+    public static async Task<string> FillMentorProfileAsync(this TrackedPage tracked)
+    {
+        var page = tracked.Page;
         await page.SubmitAsync("mentor-profile", ("displayName", "Ada Lovelace"), ("bio", "Engines and the notes on them."));
         await Expect(page.Locator("form[data-form=course]")).ToBeVisibleAsync();
         await page.SubmitAsync("course", ("courseId", "engines"), ("title", "Analytical engines"), ("description", "From cards to loops."));

@@ -53,6 +53,9 @@ public sealed class WebFixture : IAsyncLifetime
             // The browser tests share the box with Chromium and ffmpeg; a loaded CI box starts the silo slowly.
             ReadyTimeout = TimeSpan.FromMinutes(3),
         });
+        // Expectations poll for a condition; on a loaded 2-core CI box a page's first answers can take longer than
+        // Playwright's 5 s default, which would fail a test that is only slow.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -63,12 +66,15 @@ public sealed class WebFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context (its own sign-in) at <paramref name="width"/> px, recording console errors.</summary>
-    public async Task<TrackedPage> OpenAsync(int width)
+    public Task<TrackedPage> OpenAsync(int width) => OpenAsync(width, BaseUrl);
+
+    /// <summary>As <see cref="OpenAsync(int)"/>, on another host's web app.</summary>
+    public async Task<TrackedPage> OpenAsync(int width, string baseUrl)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = width, Height = width < 600 ? 844 : 900 },
-            BaseURL = BaseUrl,
+            BaseURL = baseUrl,
             Permissions = ["clipboard-read", "clipboard-write"],
         });
         var page = await context.NewPageAsync();

@@ -26,16 +26,7 @@ public sealed class OidcHostFixture : IAsyncLifetime
         {
             Environment = "Production",
             ReadyTimeout = TimeSpan.FromMinutes(2),
-            Settings = new Dictionary<string, string>
-            {
-                ["Auth:DevTokens:Enabled"] = "false",
-                ["Auth:Authority"] = Issuer.Issuer,
-                ["Auth:Audience"] = ClientId,
-                ["Auth:RoleClaim"] = "cognito:groups",
-                // The issuer is plain HTTP on loopback; production keeps the HTTPS requirement.
-                ["Auth:RequireHttpsMetadata"] = "false",
-                ["Auth:KeyRefreshInterval"] = "00:00:01",
-            },
+            Settings = Issuer.HostSettings(ClientId),
         });
     }
 

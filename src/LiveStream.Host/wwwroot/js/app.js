@@ -15,7 +15,7 @@ let current;
 
 /** @type {AppConfig} */
 const config = await api('GET', '/app/config', undefined, { anonymous: true });
-await completeOidcSignIn(config);
+const signInError = await completeOidcSignIn(config).catch(() => 'The sign-in provider could not be reached.');
 
 async function route() {
   current?.abort(); // ends the previous page's live feed and player
@@ -28,7 +28,7 @@ async function route() {
   try {
     /** @type {HTMLElement} */
     let page;
-    if (!user || parts[0] === 'signin') page = pages.signIn(config);
+    if (!user || parts[0] === 'signin') page = pages.signIn(config, signInError);
     else if (parts[0] === 'mentor' && parts[1]) page = await pages.mentor(parts[1]);
     else if (parts[0] === 'inbox') page = await pages.inbox();
     else if (parts[0] === 'session' && parts[1] && parts[2]) page = await pages.session(parts[1], parts[2], config, signal);

@@ -31,16 +31,31 @@ export async function startOidcSignIn(config) {
 }
 
 /**
+ * The app's role from the token's role claim. Cognito puts a user's groups there as an array (`cognito:groups`), a
+ * plain issuer a single string; the server accepts either (it reads every value of the claim as a role).
+ * @param {unknown} claim
+ * @returns {'mentor' | 'mentee' | null}
+ */
+export function roleFromClaim(claim) {
+  const values = Array.isArray(claim) ? claim : [claim];
+  return values.includes('mentor') ? 'mentor' : values.includes('mentee') ? 'mentee' : null;
+}
+
+/**
  * Finishes a sign-in when the issuer redirected back with a code: exchanges it for tokens and keeps the access token.
- * The user id and role come from the token's claims (`sub` and `role`), as the API reads them.
+ * The user id and role come from the token's claims (`sub` and the configured role claim), as the API reads them.
  * @param {import('./app.js').AppConfig} config
+ * @returns {Promise<string | null>} why the sign-in failed, or null (signed in, or nothing to finish)
  */
 export async function completeOidcSignIn(config) {
   const params = new URLSearchParams(location.search);
   const code = params.get('code');
   const pending = JSON.parse(sessionStorage.getItem(pendingKey) ?? 'null');
-  if (!code || !pending || !config.oidcAuthority || !config.oidcClientId || params.get('state') !== pending.state) return;
+  if (!code || !pending || !config.oidcAuthority || !config.oidcClientId) return null;
   sessionStorage.removeItem(pendingKey);
+  history.replaceState(null, '', '/');
+  // A code whose state is not the one this tab sent is someone else's sign-in (login CSRF): never exchange it.
+  if (params.get('state') !== pending.state) return 'The sign-in answer did not match this browser; please sign in again.';
   const metadata = await discover(config.oidcAuthority);
   const response = await fetch(metadata.token_endpoint, {
     method: 'POST',
@@ -49,13 +64,15 @@ export async function completeOidcSignIn(config) {
       grant_type: 'authorization_code', code, redirect_uri: `${location.origin}/`, client_id: config.oidcClientId, code_verifier: pending.verifier,
     }),
   });
-  history.replaceState(null, '', '/');
-  if (!response.ok) return;
+  if (!response.ok) return 'The sign-in provider refused the sign-in; please try again.';
   const tokens = await response.json();
   const token = tokens.access_token;
   const claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+  const role = roleFromClaim(claims[config.oidcRoleClaim]);
+  if (!role) return 'Your account is neither a mentor nor a mentee yet; ask an operator to add it to a group.';
   saveSignIn({
-    userId: claims.sub, role: claims[config.oidcRoleClaim], token,
+    userId: claims.sub, role, token,
     expiresAt: new Date(Date.now() + (tokens.expires_in ?? 3600) * 1000).toISOString(),
   });
+  return null;
 }

@@ -8,8 +8,11 @@ import { room, timeline } from './room.js';
 
 /** @typedef {import('./app.js').AppConfig} AppConfig */
 
-/** @param {AppConfig} config */
-export function signIn(config) {
+/**
+ * @param {AppConfig} config
+ * @param {string | null} [failure] why the last OIDC sign-in did not complete
+ */
+export function signIn(config, failure = null) {
   const form = /** @type {HTMLFormElement} */ (h('form', { class: 'card', novalidate: true, 'data-form': 'dev-token' },
     h('h2', {}, 'Sign in (development)'),
     field('User id', 'userId', { autocomplete: 'username', required: true }),
@@ -23,6 +26,7 @@ export function signIn(config) {
   return h('section', { class: 'page narrow' },
     h('h1', {}, 'Welcome to LiveStream'),
     h('p', {}, 'Live mentoring sessions: watch, react and ask questions.'),
+    failure ? notice(failure, 'error') : null,
     config.oidcAuthority
       ? h('button', { type: 'button', class: 'primary', 'data-oidc-sign-in': '', onclick: () => void startOidcSignIn(config) }, 'Sign in')
       : null,
