@@ -18,7 +18,8 @@ public sealed record CapacityMeasurement(
     double SiloCores,
     double PostgresCores,
     double WriteShare,
-    double? SingleSessionWritesPerSecond)
+    double? SingleSessionWritesPerSecond,
+    double OtherCores = 0)
 {
     [JsonIgnore]
     public double ApiSecondsPerRequest => ApiCores / MixedRequestsPerSecond;
@@ -44,7 +45,7 @@ public sealed record CapacityMeasurement(
             .Select(s => (double?)s.Result!.RequestsPerSecond).Max();
         return new CapacityMeasurement(
             string.Create(CultureInfo.InvariantCulture, $"bench run of {machine.Date:yyyy-MM-dd HH:mm} UTC, {machine.Cores} cores ({machine.CpuModel}), `{command}`, topology `split`, `mixed` profile"),
-            mixed.RequestsPerSecond, Cores("host api"), Cores("host silo"), Cores("postgres"), Scenarios.MixedWriteShare, single);
+            mixed.RequestsPerSecond, Cores("host api"), Cores("host silo"), Cores("postgres"), Scenarios.MixedWriteShare, single, cpu.OtherCores);
     }
 }
 
@@ -224,6 +225,12 @@ public static class CapacityModel
         Line($"");
         Line($"{MeasuredStart} {JsonSerializer.Serialize(measured, Json)} {MeasuredEnd}");
         Line($"");
+        if (measured.OtherCores > 0.2)
+        {
+            Line($"> **Measured on a busy box**: {measured.OtherCores:0.00} cores of other work ran during the measurement, so the CPU per request below is not a figure to plan with; rerun the benchmark on a quiet box.");
+            Line($"");
+        }
+
         Line($"## Inputs");
         Line($"");
         Line($"**Load** (DESIGN §5 and the seed's figures): {load.DailyActiveUsersMonth1:N0} daily active users in month 1, growing {load.MonthlyGrowth:P0} a month ({month12.DailyUsers:N0} in month 12); {load.PrimetimeShare:P0} of them in the {load.PrimetimeHours:0} primetime hours; {load.RequestsPerUser:0} backend requests per user (the bench's `mixed` profile), {load.WritesPerUser:0} of them writes (reactions and comments); HD video {inputs.Video.GbPerHour} GB/hour.");
