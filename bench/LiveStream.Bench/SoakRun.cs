@@ -27,7 +27,10 @@ public sealed record SoakVerdict(string Name, bool Passed, string Detail);
 
 public sealed record SoakResult(
     Topology Topology, double Rate, int IntervalSeconds, IReadOnlyList<SoakBucket> Buckets, int WarmBuckets, int MemoryBuckets,
-    double ThroughputBaseline, double RssSlopeMiBPerMinute, IReadOnlyList<SoakVerdict> Verdicts, long SessionsScheduled);
+    double ThroughputBaseline, double RssSlopeMiBPerMinute, IReadOnlyList<SoakVerdict> Verdicts, long SessionsScheduled)
+{
+    public IReadOnlyDictionary<string, (double P50, double P99)> LatencyByKind { get; init; } = new Dictionary<string, (double, double)>();
+}
 
 /// <summary>
 /// The churn soak: at a fixed rate, a mentor schedules sessions and cancels each a few seconds later (its history
@@ -130,7 +133,7 @@ public static class SoakRun
         await pacer;
         await stop.CancelAsync(); // open feeds close; operations still running are past the last interval and not counted
 
-        return Evaluate(options, topology, buckets, state.SessionsScheduled);
+        return Evaluate(options, topology, buckets, state.SessionsScheduled) with { LatencyByKind = state.ByKind() };
     }
 
     /// <summary>
@@ -292,8 +295,24 @@ public static class SoakRun
         private readonly Dictionary<string, long>[] _completed = [.. Enumerable.Range(0, buckets).Select(_ => new Dictionary<string, long>())];
         private readonly long[] _errors = new long[buckets];
         private readonly List<long>[] _latencies = [.. Enumerable.Range(0, buckets).Select(_ => new List<long>())];
+        private readonly Dictionary<string, List<long>> _byKind = [];
         private long _sessions;
         private int _viewers;
+
+        /// <summary>p50 / p99 per operation kind over the whole run (ms): shows which operation a slow interval waited on.</summary>
+        public IReadOnlyDictionary<string, (double P50, double P99)> ByKind()
+        {
+            lock (_byKind)
+            {
+                return _byKind.ToDictionary(pair => pair.Key, pair =>
+                {
+                    var sorted = pair.Value.ToArray();
+                    Array.Sort(sorted);
+                    double Percentile(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)] * 1000.0 / Stopwatch.Frequency;
+                    return (Percentile(0.50), Percentile(0.99));
+                });
+            }
+        }
 
         public long SessionsScheduled => Interlocked.Read(ref _sessions);
 
@@ -317,6 +336,15 @@ public static class SoakRun
                 {
                     _completed[bucket][kind] = _completed[bucket].GetValueOrDefault(kind) + 1;
                     _latencies[bucket].Add(latencyTicks);
+                    lock (_byKind)
+                    {
+                        if (!_byKind.TryGetValue(kind, out var list))
+                        {
+                            _byKind[kind] = list = [];
+                        }
+
+                        list.Add(latencyTicks);
+                    }
                 }
                 else
                 {
@@ -359,6 +387,10 @@ public static class SoakRun
             }
 
             Line($"- sessions scheduled (and cancelled) by the mentor during the run: {result.SessionsScheduled:N0}");
+            var byKind = result.Buckets.SelectMany(bucket => bucket.Completed).GroupBy(pair => pair.Key).OrderBy(group => group.Key, StringComparer.Ordinal)
+                .Select(group => $"{group.Key} {group.Sum(pair => pair.Value):N0}");
+            Line($"- completed by kind over the run: {string.Join(", ", byKind)}; errors {result.Buckets.Sum(bucket => bucket.Errors):N0}");
+            Line($"- latency by kind over the run, p50 / p99: {string.Join(", ", result.LatencyByKind.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => string.Create(CultureInfo.InvariantCulture, $"{pair.Key} {pair.Value.P50:0.0} / {pair.Value.P99:0.0} ms")))}");
             Line($"");
             Line($"| until | ops/s | errors | p50 | p99 | feeds open | host RSS | host CPU | postgres CPU | host CPU per op |");
             Line($"|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
