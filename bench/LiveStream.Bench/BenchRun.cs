@@ -104,7 +104,7 @@ public static class BenchRun
             List<OpenLoopResult>? openLoopResults = null;
             if (openLoop && scenarios.FirstOrDefault(row => row.Scenario.Id == MixedId)?.Result is { } closedLoop)
             {
-                openLoopResults = await RunOpenLoopAsync(options, host.BaseAddress, Scenarios.All.Single(scenario => scenario.Id == MixedId).Requests(seed), closedLoop.RequestsPerSecond, groups);
+                openLoopResults = await RunOpenLoopAsync(options, host.BaseAddress, baseline.BaseAddress, Scenarios.All.Single(scenario => scenario.Id == MixedId).Requests(seed), closedLoop.RequestsPerSecond, groups);
             }
 
             results.Add(new TopologyResult(topology, scenarios, [.. groups.Where(group => group.Name != JitGroup).Select(group => group.Name)], seed.SessionDetailBytes, history, openLoopResults));
@@ -151,7 +151,7 @@ public static class BenchRun
     /// with the same warm-up and duration as the wrk runs.
     /// </summary>
     private static async Task<List<OpenLoopResult>> RunOpenLoopAsync(
-        BenchOptions options, Uri baseAddress, IReadOnlyList<BenchRequest> requests, double maximum, IReadOnlyList<ProcessGroup> groups)
+        BenchOptions options, Uri baseAddress, Uri baselineAddress, IReadOnlyList<BenchRequest> requests, double maximum, IReadOnlyList<ProcessGroup> groups)
     {
         var driver = new OpenLoopDriver(baseAddress, options.OpenLoopConnections, TimeSpan.FromSeconds(options.TimeoutSeconds));
         var results = new List<OpenLoopResult>();
@@ -165,6 +165,15 @@ public static class BenchRun
             Console.WriteLine($"bench:   {OpenLoopResult.ScenarioId,-16} {OpenLoopDriver.Describe(result)}{(result.KeptSchedule ? "" : "  (driver behind schedule or server saturated)")}");
         }
 
+        // The driver check: the highest rate again, against bare Kestrel (several times faster than the host), so what
+        // it shows (send lag, latency, CPU) is the driver's own cost at that rate.
+        var top = options.OpenLoopShares.Max();
+        var checkRate = Math.Max(1, Math.Round(maximum * top / 100));
+        await WaitForQuietMachineAsync();
+        var check = await new OpenLoopDriver(baselineAddress, options.OpenLoopConnections, TimeSpan.FromSeconds(options.TimeoutSeconds))
+            .RunAsync([new BenchRequest("GET", "/", new Dictionary<string, string>())], top, checkRate, options.WarmupSeconds, options.DurationSeconds, groups);
+        results.Add(check with { DriverCheck = true });
+        Console.WriteLine($"bench:   {OpenLoopResult.ScenarioId,-16} driver check against bare Kestrel: {OpenLoopDriver.Describe(check)}");
         return results;
     }
 

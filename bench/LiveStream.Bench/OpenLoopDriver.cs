@@ -27,6 +27,9 @@ public sealed record OpenLoopResult(
 {
     public const string ScenarioId = "open-loop";
 
+    /// <summary>True for the driver check: the same rate against bare Kestrel, where any latency is the driver's own.</summary>
+    public bool DriverCheck { get; init; }
+
     public long Non2xx => Statuses.Where(pair => pair.Key is < 200 or > 299).Sum(pair => pair.Value);
 
     public long Errors => Non2xx + TransportErrors + Unfinished;

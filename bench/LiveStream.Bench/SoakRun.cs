@@ -30,6 +30,8 @@ public sealed record SoakResult(
     double ThroughputBaseline, double RssSlopeMiBPerMinute, IReadOnlyList<SoakVerdict> Verdicts, long SessionsScheduled)
 {
     public IReadOnlyDictionary<string, (double P50, double P99)> LatencyByKind { get; init; } = new Dictionary<string, (double, double)>();
+
+    public IReadOnlyDictionary<string, long> ErrorsByKind { get; init; } = new Dictionary<string, long>();
 }
 
 /// <summary>
@@ -133,7 +135,7 @@ public static class SoakRun
         await pacer;
         await stop.CancelAsync(); // open feeds close; operations still running are past the last interval and not counted
 
-        return Evaluate(options, topology, buckets, state.SessionsScheduled) with { LatencyByKind = state.ByKind() };
+        return Evaluate(options, topology, buckets, state.SessionsScheduled) with { LatencyByKind = state.ByKind(), ErrorsByKind = state.ErrorsByKind() };
     }
 
     /// <summary>
@@ -296,6 +298,15 @@ public static class SoakRun
         private readonly long[] _errors = new long[buckets];
         private readonly List<long>[] _latencies = [.. Enumerable.Range(0, buckets).Select(_ => new List<long>())];
         private readonly Dictionary<string, List<long>> _byKind = [];
+        private readonly Dictionary<string, long> _errorsByKind = [];
+
+        public IReadOnlyDictionary<string, long> ErrorsByKind()
+        {
+            lock (_errorsByKind)
+            {
+                return new Dictionary<string, long>(_errorsByKind);
+            }
+        }
         private long _sessions;
         private int _viewers;
 
@@ -349,6 +360,10 @@ public static class SoakRun
                 else
                 {
                     _errors[bucket]++;
+                    lock (_errorsByKind)
+                    {
+                        _errorsByKind[kind] = _errorsByKind.GetValueOrDefault(kind) + 1;
+                    }
                 }
             }
         }
@@ -389,7 +404,7 @@ public static class SoakRun
             Line($"- sessions scheduled (and cancelled) by the mentor during the run: {result.SessionsScheduled:N0}");
             var byKind = result.Buckets.SelectMany(bucket => bucket.Completed).GroupBy(pair => pair.Key).OrderBy(group => group.Key, StringComparer.Ordinal)
                 .Select(group => $"{group.Key} {group.Sum(pair => pair.Value):N0}");
-            Line($"- completed by kind over the run: {string.Join(", ", byKind)}; errors {result.Buckets.Sum(bucket => bucket.Errors):N0}");
+            Line($"- completed by kind over the run: {string.Join(", ", byKind)}; errors {result.Buckets.Sum(bucket => bucket.Errors):N0}{(result.ErrorsByKind.Count == 0 ? "" : $" ({string.Join(", ", result.ErrorsByKind.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Key} {pair.Value:N0}"))})")} (non-2xx, transport errors and 10 s timeouts)");
             Line($"- latency by kind over the run, p50 / p99: {string.Join(", ", result.LatencyByKind.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => string.Create(CultureInfo.InvariantCulture, $"{pair.Key} {pair.Value.P50:0.0} / {pair.Value.P99:0.0} ms")))}");
             Line($"");
             Line($"| until | ops/s | errors | p50 | p99 | feeds open | host RSS | host CPU | postgres CPU | host CPU per op |");
