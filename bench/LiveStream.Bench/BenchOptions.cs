@@ -70,6 +70,8 @@ public sealed record BenchOptions
         usage: LiveStream.Bench [options]            run every scenario and write the report
                LiveStream.Bench capacity [--check]   regenerate docs/capacity.md from bench/capacity-inputs.json and the
                                                     measurement embedded in it (--check: fail when it is stale)
+               LiveStream.Bench driver-check --rate N[,N...] [--duration s] [--warmup s]
+                                                    the open-loop driver against bare Kestrel alone: its own cost per rate
                LiveStream.Bench baseline --port N    (internal) the bare Kestrel endpoint
         options:
           --postgres <conn>      admin connection string of a PostgreSQL 15 server (or LIVESTREAM_BENCH_POSTGRES)

@@ -120,6 +120,32 @@ public static class BenchRun
         }
     }
 
+    /// <summary>
+    /// <c>driver-check --rate N[,N...] [--duration s] [--warmup s] [--open-loop-connections n]</c>: the open-loop driver
+    /// against bare Kestrel alone, no host and no database, to see what the driver itself costs (CPU, send lag, latency)
+    /// at a rate before trusting it at that rate.
+    /// </summary>
+    public static async Task<int> DriverCheckAsync(IReadOnlyList<string> args)
+    {
+        string Value(string name, string fallback) => args.SkipWhile(arg => arg != name).Skip(1).FirstOrDefault() ?? fallback;
+        var rates = Value("--rate", "1000").Split(',').Select(rate => double.Parse(rate, CultureInfo.InvariantCulture)).ToList();
+        var seconds = int.Parse(Value("--duration", "5"), CultureInfo.InvariantCulture);
+        var warmup = int.Parse(Value("--warmup", "2"), CultureInfo.InvariantCulture);
+        var connections = int.Parse(Value("--open-loop-connections", "256"), CultureInfo.InvariantCulture);
+        await using var baseline = await StartBaselineAsync();
+        var groups = new List<ProcessGroup> { ProcessGroup.Processes("host bare kestrel", () => [baseline.Process.Id]) };
+        foreach (var rate in rates)
+        {
+            var result = await new OpenLoopDriver(baseline.BaseAddress, connections, TimeSpan.FromSeconds(2))
+                .RunAsync([new BenchRequest("GET", "/", new Dictionary<string, string>())], 100, rate, warmup, seconds, groups);
+            var driver = result.Cpu.Groups.FirstOrDefault(group => group.Name == "driver").Cores;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"driver-check: {OpenLoopDriver.Describe(result)}; driver {driver:0.00} cores ({1e6 * driver / Math.Max(1, result.AchievedRate):0} µs/request), bare kestrel {result.Cpu.Groups.First(group => group.Name == "host bare kestrel").Cores:0.00} cores, machine busy {result.Cpu.MachineBusyCores:0.00}; kept: {(result.KeptSchedule ? "yes" : "no")}"));
+        }
+
+        return 0;
+    }
+
     /// <summary>The churn soak in each topology, on a fresh database and host; only the soak section of the report is written.</summary>
     private static async Task SoakAsync(BenchOptions options)
     {
