@@ -69,6 +69,14 @@ else
   failed=$((failed + $(echo "$api_summary" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+")))
 fi
 
+# ---- docs/capacity.md: generated from bench/capacity-inputs.json and its embedded measurement; stale = failed ----
+echo "test.sh: checking docs/capacity.md against bench/capacity-inputs.json"
+if dotnet bench/LiveStream.Bench/bin/Release/net10.0/LiveStream.Bench.dll capacity --check; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1
+fi
+
 quarantined=$(grep -rl 'Trait("Category", "Quarantined")' tests --include=*.cs | sort || true)
 if [ -n "$quarantined" ]; then
   echo "test.sh: QUARANTINED (known open defects, not run; see the comment beside each trait):" >&2

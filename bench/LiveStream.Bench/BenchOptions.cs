@@ -35,7 +35,28 @@ public sealed record BenchOptions
 
     public int Mentees { get; init; } = 50;
 
+    /// <summary>The fixed rates of the open-loop run, in percent of the closed-loop mixed maximum of the same topology.</summary>
+    public IReadOnlyList<int> OpenLoopShares { get; init; } = [50, 80];
+
+    /// <summary>Minutes of churn soak (<see cref="SoakRun"/>); 0 runs the scenarios instead.</summary>
+    public int SoakMinutes { get; init; }
+
+    /// <summary>Operations per second of the soak, fixed for the whole run.</summary>
+    public int SoakRate { get; init; } = 200;
+
+    /// <summary>Seconds per soak interval (a row of its table): 60 for the real run, shorter to prove it in a few minutes.</summary>
+    public int SoakIntervalSeconds { get; init; } = 60;
+
+    /// <summary>The host's RSS may grow at most this many MiB per minute after the warm-up for the memory verdict to hold.</summary>
+    public double SoakRssSlope { get; init; } = 1.0;
+
+    /// <summary>Connections of the open-loop driver: enough that a burst queues in the server, not in the driver.</summary>
+    public int OpenLoopConnections { get; init; } = 256;
+
     public string Output { get; init; } = "docs/benchmarks.md";
+
+    /// <summary>The capacity model written from the split topology's mixed run, relative to the repository root.</summary>
+    public string CapacityOutput { get; init; } = "docs/capacity.md";
 
     /// <summary>Extra environment for the host processes, e.g. <c>DOTNET_PerfMapEnabled=1</c> to profile with perf.</summary>
     public IReadOnlyDictionary<string, string> HostEnvironment { get; init; } = new Dictionary<string, string>();
@@ -47,6 +68,10 @@ public sealed record BenchOptions
 
     public const string Usage = """
         usage: LiveStream.Bench [options]            run every scenario and write the report
+               LiveStream.Bench capacity [--check]   regenerate docs/capacity.md from bench/capacity-inputs.json and the
+                                                    measurement embedded in it (--check: fail when it is stale)
+               LiveStream.Bench driver-check --rate N[,N...] [--duration s] [--warmup s]
+                                                    the open-loop driver against bare Kestrel alone: its own cost per rate
                LiveStream.Bench baseline --port N    (internal) the bare Kestrel endpoint
         options:
           --postgres <conn>      admin connection string of a PostgreSQL 15 server (or LIVESTREAM_BENCH_POSTGRES)
@@ -59,7 +84,16 @@ public sealed record BenchOptions
           --topologies <list>    all,split (default both)
           --scenarios <list>     scenario ids to run (default all)
           --mentees <n>          mentees seeded (default 50)
+          --open-loop <list>     fixed rates of the open-loop mixed run, percent of the closed-loop maximum (default 50,80;
+                                 runs when --scenarios is not given or names `open-loop`, which also runs `mixed`)
+          --open-loop-connections <n>  connections of the open-loop driver (default 256)
+          --soak <minutes>       instead of the scenarios: the churn soak for that long, per topology; writes the
+                                 soak section of the report only
+          --soak-rate <n>        soak operations per second, fixed (default 200)
+          --soak-interval <s>    seconds per soak interval (default 60; e.g. 20 for a short proof run)
+          --soak-rss-slope <x>   MiB/min of host RSS growth after the warm-up still called flat (default 1.0)
           --output <file>        report path, relative to the repository root (default docs/benchmarks.md)
+          --capacity <file>      capacity model written when the run measures split + mixed (default docs/capacity.md)
           --command <text>       the command line to print in the report
           --history <n>          sessions scheduled + cancelled by one mentor in the history probe (default 2400;
                                  runs when --scenarios is not given or names `history`)
@@ -80,7 +114,7 @@ public sealed record BenchOptions
             values[args[i][2..]] = args[++i];
         }
 
-        var known = new[] { "postgres", "repo", "threads", "connections", "duration", "warmup", "timeout", "topologies", "scenarios", "mentees", "output", "command", "host-env", "history", "host" };
+        var known = new[] { "postgres", "repo", "threads", "connections", "duration", "warmup", "timeout", "topologies", "scenarios", "mentees", "output", "command", "host-env", "history", "host", "open-loop", "open-loop-connections", "soak", "soak-rate", "soak-interval", "soak-rss-slope", "capacity" };
         if (values.Keys.FirstOrDefault(key => !known.Contains(key)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.\n{Usage}");
@@ -104,8 +138,21 @@ public sealed record BenchOptions
             Topologies = values.TryGetValue("topologies", out var topologies) ? [.. List(topologies).Select(TopologyNames.Parse)] : defaults.Topologies,
             Scenarios = values.TryGetValue("scenarios", out var scenarios) ? List(scenarios) : defaults.Scenarios,
             Mentees = Int(values, "mentees", defaults.Mentees),
+            OpenLoopShares = values.TryGetValue("open-loop", out var shares)
+                ? [.. List(shares).Select(share => int.TryParse(share, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is > 0 and <= 200 ? value
+                    : throw new ArgumentException($"--open-loop wants percentages (1-200), not '{share}'."))]
+                : defaults.OpenLoopShares,
+            OpenLoopConnections = Int(values, "open-loop-connections", defaults.OpenLoopConnections),
+            SoakMinutes = Int(values, "soak", 0),
+            SoakRate = Int(values, "soak-rate", defaults.SoakRate),
+            SoakIntervalSeconds = Int(values, "soak-interval", defaults.SoakIntervalSeconds),
+            SoakRssSlope = values.TryGetValue("soak-rss-slope", out var slope)
+                ? double.TryParse(slope, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && parsed > 0 ? parsed
+                    : throw new ArgumentException($"--soak-rss-slope must be a positive number of MiB/min, not '{slope}'.")
+                : defaults.SoakRssSlope,
             Output = values.GetValueOrDefault("output") ?? defaults.Output,
             Command = values.GetValueOrDefault("command"),
+            CapacityOutput = values.GetValueOrDefault("capacity") ?? defaults.CapacityOutput,
             HistorySessions = Int(values, "history", defaults.HistorySessions),
             HostOverride = values.TryGetValue("host", out var host) ? Path.GetFullPath(host) : null,
             HostEnvironment = values.TryGetValue("host-env", out var hostEnvironment)
@@ -122,7 +169,7 @@ public sealed record BenchOptions
 
     private static string[] List(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static string FindRepositoryRoot()
+    public static string FindRepositoryRoot()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {

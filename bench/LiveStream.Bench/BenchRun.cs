@@ -7,15 +7,29 @@ namespace LiveStream.Bench;
 /// <summary>What one scenario gave in one topology: measured, or skipped with the reason.</summary>
 public sealed record ScenarioResult(Scenario Scenario, WrkResult? Result, CpuSplit? Cpu, string? Skipped);
 
-public sealed record TopologyResult(Topology Topology, IReadOnlyList<ScenarioResult> Scenarios, IReadOnlyList<string> ServerGroups, int SessionDetailBytes, HistoryResult? History = null);
+public sealed record TopologyResult(
+    Topology Topology,
+    IReadOnlyList<ScenarioResult> Scenarios,
+    IReadOnlyList<string> ServerGroups,
+    int SessionDetailBytes,
+    HistoryResult? History = null,
+    IReadOnlyList<OpenLoopResult>? OpenLoop = null);
 
 /// <summary>The run: baseline process, then for each topology a fresh database, the host, the seed and every scenario.</summary>
 public static class BenchRun
 {
     public const string JitGroup = "host JIT tiering";
 
+    public const string MixedId = "mixed";
+
     public static async Task RunAsync(BenchOptions options)
     {
+        if (options.SoakMinutes > 0)
+        {
+            await SoakAsync(options);
+            return;
+        }
+
         var wrkVersion = await WrkRunner.EnsureInstalledAsync();
         var machine = await MachineInfo.CollectAsync(wrkVersion, options.PostgresAdmin);
         var postgresPort = new NpgsqlConnectionStringBuilder(options.PostgresAdmin).Port;
@@ -25,6 +39,12 @@ public static class BenchRun
         if (!selected.Any(scenario => scenario.Id == Scenarios.BaselineId))
         {
             selected.Insert(0, Scenarios.All[0]); // every ratio needs the baseline of the same run
+        }
+
+        var openLoop = options.Scenarios.Count == 0 || options.Scenarios.Contains(OpenLoopResult.ScenarioId);
+        if (openLoop && !selected.Any(scenario => scenario.Id == MixedId))
+        {
+            selected.Add(Scenarios.All.Single(scenario => scenario.Id == MixedId)); // the open-loop rates are shares of its maximum
         }
 
         Console.WriteLine($"bench: {machine.Cores} cores, {machine.MemoryGiB:0.0} GiB, wrk {options.WrkFlags} (warm-up {options.WarmupSeconds}s)");
@@ -81,12 +101,106 @@ public static class BenchRun
                     $"bench:   {HistoryResult.ScenarioId,-16} first {history.Sample}: {history.FirstMsPerPair:0.0} ms/pair, last {history.Sample}: {history.LastMsPerPair:0.0} ms/pair, RSS {history.RssBeforeMiB:0} -> {history.RssAfterMiB:0} MiB"));
             }
 
-            results.Add(new TopologyResult(topology, scenarios, [.. groups.Where(group => group.Name != JitGroup).Select(group => group.Name)], seed.SessionDetailBytes, history));
+            List<OpenLoopResult>? openLoopResults = null;
+            if (openLoop && scenarios.FirstOrDefault(row => row.Scenario.Id == MixedId)?.Result is { } closedLoop)
+            {
+                openLoopResults = await RunOpenLoopAsync(options, host.BaseAddress, baseline.BaseAddress, Scenarios.All.Single(scenario => scenario.Id == MixedId).Requests(seed), closedLoop.RequestsPerSecond, groups);
+            }
+
+            results.Add(new TopologyResult(topology, scenarios, [.. groups.Where(group => group.Name != JitGroup).Select(group => group.Name)], seed.SessionDetailBytes, history, openLoopResults));
         }
 
         var output = Path.Combine(options.RepositoryRoot, options.Output);
         await Report.WriteAsync(output, options, machine, baseline.DocumentBytes, results);
         Console.WriteLine($"bench: wrote {output}");
+        if (CapacityMeasurement.From(results, machine, options.Command ?? "LiveStream.Bench " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1))) is { } measurement)
+        {
+            await CapacityModel.WriteAsync(options.RepositoryRoot, options.CapacityOutput, measurement);
+            Console.WriteLine($"bench: wrote {Path.Combine(options.RepositoryRoot, options.CapacityOutput)} from the split topology's mixed run");
+        }
+    }
+
+    /// <summary>
+    /// <c>driver-check --rate N[,N...] [--duration s] [--warmup s] [--open-loop-connections n]</c>: the open-loop driver
+    /// against bare Kestrel alone, no host and no database, to see what the driver itself costs (CPU, send lag, latency)
+    /// at a rate before trusting it at that rate.
+    /// </summary>
+    public static async Task<int> DriverCheckAsync(IReadOnlyList<string> args)
+    {
+        string Value(string name, string fallback) => args.SkipWhile(arg => arg != name).Skip(1).FirstOrDefault() ?? fallback;
+        var rates = Value("--rate", "1000").Split(',').Select(rate => double.Parse(rate, CultureInfo.InvariantCulture)).ToList();
+        var seconds = int.Parse(Value("--duration", "5"), CultureInfo.InvariantCulture);
+        var warmup = int.Parse(Value("--warmup", "2"), CultureInfo.InvariantCulture);
+        var connections = int.Parse(Value("--open-loop-connections", "256"), CultureInfo.InvariantCulture);
+        await using var baseline = await StartBaselineAsync();
+        var groups = new List<ProcessGroup> { ProcessGroup.Processes("host bare kestrel", () => [baseline.Process.Id]) };
+        foreach (var rate in rates)
+        {
+            var result = await new OpenLoopDriver(baseline.BaseAddress, connections, TimeSpan.FromSeconds(2))
+                .RunAsync([new BenchRequest("GET", "/", new Dictionary<string, string>())], 100, rate, warmup, seconds, groups);
+            var driver = result.Cpu.Groups.FirstOrDefault(group => group.Name == "driver").Cores;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"driver-check: {OpenLoopDriver.Describe(result)}; driver {driver:0.00} cores ({1e6 * driver / Math.Max(1, result.AchievedRate):0} µs/request), bare kestrel {result.Cpu.Groups.First(group => group.Name == "host bare kestrel").Cores:0.00} cores, machine busy {result.Cpu.MachineBusyCores:0.00}; kept: {(result.KeptSchedule ? "yes" : "no")}"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>The churn soak in each topology, on a fresh database and host; only the soak section of the report is written.</summary>
+    private static async Task SoakAsync(BenchOptions options)
+    {
+        var machine = await MachineInfo.CollectAsync("(not used)", options.PostgresAdmin);
+        var postgresPort = new NpgsqlConnectionStringBuilder(options.PostgresAdmin).Port;
+        var results = new List<SoakResult>();
+        foreach (var topology in options.Topologies)
+        {
+            Console.WriteLine($"bench: soak, topology {topology.Name()}: fresh database, migrate, start, seed; {options.SoakMinutes} min at {options.SoakRate} ops/s");
+            await using var database = await BenchDatabase.CreateAsync(options.PostgresAdmin);
+            await using var host = await HostTopology.StartAsync(options, topology, database);
+            var seed = await Seeder.SeedAsync(host.BaseAddress, options.Mentees);
+            var result = await SoakRun.RunAsync(options, topology, host.BaseAddress, seed, [.. host.Processes.Select(process => process.Id)], postgresPort);
+            foreach (var verdict in result.Verdicts)
+            {
+                Console.WriteLine($"bench:   soak verdict {verdict.Name}: {(verdict.Passed ? "holds" : "FAILS")} - {verdict.Detail}");
+            }
+
+            results.Add(result);
+        }
+
+        var output = Path.Combine(options.RepositoryRoot, options.Output);
+        await SoakRun.WriteAsync(output, options, machine, results);
+        Console.WriteLine($"bench: wrote the soak section of {output}");
+    }
+
+    /// <summary>
+    /// The mixed profile at fixed rates, each a share of the req/s its closed-loop run just measured in this topology,
+    /// with the same warm-up and duration as the wrk runs.
+    /// </summary>
+    private static async Task<List<OpenLoopResult>> RunOpenLoopAsync(
+        BenchOptions options, Uri baseAddress, Uri baselineAddress, IReadOnlyList<BenchRequest> requests, double maximum, IReadOnlyList<ProcessGroup> groups)
+    {
+        var driver = new OpenLoopDriver(baseAddress, options.OpenLoopConnections, TimeSpan.FromSeconds(options.TimeoutSeconds));
+        var results = new List<OpenLoopResult>();
+        foreach (var share in options.OpenLoopShares)
+        {
+            var rate = Math.Max(1, Math.Round(maximum * share / 100));
+            await WaitForQuietMachineAsync();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench:   {OpenLoopResult.ScenarioId,-16} {share} % of {maximum:0} = {rate:0} req/s for {options.DurationSeconds} s after {options.WarmupSeconds} s at that rate"));
+            var result = await driver.RunAsync(requests, share, rate, options.WarmupSeconds, options.DurationSeconds, groups);
+            results.Add(result);
+            Console.WriteLine($"bench:   {OpenLoopResult.ScenarioId,-16} {OpenLoopDriver.Describe(result)}{(result.KeptSchedule ? "" : "  (driver behind schedule or server saturated)")}");
+        }
+
+        // The driver check: the highest rate again, against bare Kestrel (several times faster than the host), so what
+        // it shows (send lag, latency, CPU) is the driver's own cost at that rate.
+        var top = options.OpenLoopShares.Max();
+        var checkRate = Math.Max(1, Math.Round(maximum * top / 100));
+        await WaitForQuietMachineAsync();
+        var check = await new OpenLoopDriver(baselineAddress, options.OpenLoopConnections, TimeSpan.FromSeconds(options.TimeoutSeconds))
+            .RunAsync([new BenchRequest("GET", "/", new Dictionary<string, string>())], top, checkRate, options.WarmupSeconds, options.DurationSeconds, groups);
+        results.Add(check with { DriverCheck = true });
+        Console.WriteLine($"bench:   {OpenLoopResult.ScenarioId,-16} driver check against bare Kestrel: {OpenLoopDriver.Describe(check)}");
+        return results;
     }
 
     /// <summary>

@@ -56,7 +56,7 @@ public static class HistoryProbe
         return count == 0 ? 0 : watch.Elapsed.TotalMilliseconds / count;
     }
 
-    private static double ResidentMiB(IReadOnlyList<int> processIds) => processIds.Sum(id =>
+    internal static double ResidentMiB(IReadOnlyList<int> processIds) => processIds.Sum(id =>
     {
         try
         {

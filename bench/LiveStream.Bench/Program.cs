@@ -7,6 +7,16 @@ if (args.Length > 0 && args[0] == BaselineServer.Command)
     return await BaselineServer.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "driver-check")
+{
+    return await BenchRun.DriverCheckAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == CapacityModel.Command)
+{
+    return await CapacityModel.RunAsync(args[1..]);
+}
+
 BenchOptions options;
 try
 {

@@ -46,6 +46,12 @@ public static class Report
             WriteTopology(md, topology);
         }
 
+        var openLoop = topologies.Where(t => t.OpenLoop is { Count: > 0 }).ToList();
+        if (openLoop.Count > 0)
+        {
+            WriteOpenLoop(md, openLoop, options);
+        }
+
         var histories = topologies.Where(t => t.History is not null).ToList();
         if (histories.Count > 0)
         {
@@ -82,7 +88,7 @@ public static class Report
         Line($"## Caveats");
         Line();
         Line($"- One box, {machine.Cores} cores: `wrk`, the server process(es) and PostgreSQL share them, so the load generator takes CPU from the server; the CPU tables show how much. Ratios to bare Kestrel are the robust figure, absolute req/s are this box's.");
-        Line($"- `wrk` is closed-loop ({options.Connections} connections, each sends its next request when the previous answer arrives): the latencies are those of a saturated server at {options.Connections} requests in flight, not at a fixed arrival rate (no coordinated-omission correction). A p99 goal at a target rate needs an open-loop run (e.g. wrk2 `-R`).");
+        Line($"- `wrk` is closed-loop ({options.Connections} connections, each sends its next request when the previous answer arrives): the latencies are those of a saturated server at {options.Connections} requests in flight, not at a fixed arrival rate (no coordinated-omission correction). The open-loop table, where present, gives latency at fixed rates.");
         Line($"- Logging is at Warning (`Logging__LogLevel__Default=Warning`) so console output does not dominate; ASPNETCORE_ENVIRONMENT=Development only for dev tokens (HS256 JWT validated on every request) and loopback addresses. OpenTelemetry tracing/metrics are registered as in production, with no exporter configured.");
         Line($"- CPU is read from /proc (utime+stime per process, machine busy time) over the measured window minus its first and last second. `other` is busy time of the machine outside the listed processes: other work on the box, kernel softirq time of loopback networking. Server CPU per request = CPU of the server processes (without PostgreSQL and wrk) / req/s.");
         Line($"- Each figure is one {options.DurationSeconds} s run; expect a few percent of run-to-run noise, more if `other` is high.");
@@ -139,6 +145,28 @@ public static class Report
         }
 
         md.Append('\n');
+    }
+
+    private static void WriteOpenLoop(StringBuilder md, IReadOnlyList<TopologyResult> topologies, BenchOptions options)
+    {
+        md.Append("## Open-loop latency (mixed profile at fixed rates)\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"The `mixed` requests sent at a fixed rate, a share of the req/s its closed-loop run measured just before in the same topology, by the bench tool's own driver (`OpenLoopDriver.cs`: the Debian `wrk` has no wrk2-style `-R`), {options.OpenLoopConnections} connections, {options.WarmupSeconds} s at the rate discarded, then {options.DurationSeconds} s measured. Latency counts from each request's **scheduled** send time, so waiting for a connection or behind a slow answer is included (no coordinated omission). \"Send lag\" is how late the driver itself sent (its p99; it sends due requests in 1 ms batches); \"kept\" means send lag p99 <= 2 ms and >= 98 % of the target answered, i.e. the figures are the server's, not the driver's. Non-2xx answers, transport errors, timeouts ({options.TimeoutSeconds} s) and requests unanswered at the end are errors and have no latency. The driver-check row sends the highest rate of its pass to bare Kestrel instead: its latency and CPU are (almost all) the driver's own cost at that rate.\n\n");
+        md.Append("| topology | share of max | target req/s | achieved req/s | p50 | p99 | p99.9 | max | errors | send lag p99 | driver CPU | host CPU | postgres CPU | kept |\n");
+        md.Append("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|\n");
+        foreach (var topology in topologies)
+        {
+            foreach (var result in topology.OpenLoop!)
+            {
+                var host = result.Cpu.Groups.Where(group => group.Name.StartsWith("host ", StringComparison.Ordinal) && group.Name != BenchRun.JitGroup).Sum(group => group.Cores);
+                var postgres = result.Cpu.Groups.FirstOrDefault(group => group.Name == "postgres").Cores;
+                var driver = result.Cpu.Groups.FirstOrDefault(group => group.Name == "driver").Cores;
+                var errors = result.Errors > 0 ? $"**⚠ {result.ErrorSummary}**" : "0";
+                md.Append(CultureInfo.InvariantCulture,
+                    $"| {(result.DriverCheck ? $"driver check: bare Kestrel `GET /` ({topology.Topology.Name()} pass)" : $"`{topology.Topology.Name()}`")} | {result.Share:0} % | {result.TargetRate:N0} | {result.AchievedRate:N0} | {Ms(result.P50Milliseconds)} | {Ms(result.P99Milliseconds)} | {Ms(result.P999Milliseconds)} | {Ms(result.MaxMilliseconds)} | {errors} | {Ms(result.SendLagP99Milliseconds)} | {driver:0.00} | {host:0.00} | {postgres:0.00} | {(result.KeptSchedule ? "yes" : "**no**")} |\n");
+            }
+        }
+
+        md.Append("\nCPU in cores over the measured window; the driver shares the box with the server, as `wrk` does in the closed-loop tables.\n\n");
     }
 
     private static string Ms(double milliseconds) => string.Create(CultureInfo.InvariantCulture, $"{milliseconds:0.00} ms");

@@ -22,6 +22,9 @@ public static class Scenarios
 {
     public const string BaselineId = "bare-kestrel";
 
+    /// <summary>Writes (3 reactions + 9 comments) among the mixed profile's 21 requests per user.</summary>
+    public const double MixedWriteShare = 12.0 / 21.0;
+
     private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
     /// <summary>Every scenario, in report order; the baseline first since every ratio is relative to it.</summary>
