@@ -36,6 +36,9 @@ public sealed class MentorGrain(
 {
     public const int MaxCourses = 500;
 
+    /// <summary>A session still scheduled this long after its start was forgotten; it no longer counts against the quota.</summary>
+    private static readonly TimeSpan StaleScheduleGrace = TimeSpan.FromDays(1);
+
     private string MentorId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -106,6 +109,16 @@ public sealed class MentorGrain(
         Validation.OptionalIdempotencyKey(command.IdempotencyKey);
 
         var liveId = NewLiveId(command.IdempotencyKey);
+        // The session itself is left out of the count, so a retried schedule at the quota still gets its answer.
+        if (command.MaxUpcomingSessions > 0
+            && await index.CountUpcomingAsync(MentorId, liveId, StaleScheduleGrace) is var upcoming && upcoming >= command.MaxUpcomingSessions)
+        {
+            throw new DomainException(
+                DomainErrorKind.Conflict,
+                $"Mentor '{MentorId}' already has {upcoming} upcoming sessions, the most allowed (MaxUpcomingSessions = {command.MaxUpcomingSessions}); cancel one or schedule after one has ended.",
+                "MaxUpcomingSessions");
+        }
+
         var definition = new SessionDefinition(liveId, MentorId, command.CourseId, command.Title.Trim(), command.ScheduledStart.ToUniversalTime(), command.Visibility);
         var snapshot = await GrainFactory.GetGrain<ILiveSessionGrain>(liveId).ScheduleAsync(definition);
 

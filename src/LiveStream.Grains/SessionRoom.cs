@@ -45,6 +45,11 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
         var pending = Validate(interaction);
         var board = await BoardAsync();
         var result = await Writer.WriteAsync(pending);
+        if (result.KeyReused)
+        {
+            throw DomainException.IdempotencyKeyReused("This Idempotency-Key was already used for a different reaction or comment in this session.");
+        }
+
         if (result.Inserted)
         {
             if (pending.Kind is { } kind)

@@ -103,6 +103,47 @@ public sealed class MentorGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_mentor_at_the_upcoming_session_quota_is_refused_until_a_session_is_cancelled_and_a_retry_still_gets_its_session()
+    {
+        // Arrange: a quota of two, both taken.
+        var mentor = await CreateMentorAsync();
+        var start = DateTimeOffset.UtcNow.AddHours(2);
+        ScheduleSessionCommand Command(string key) => new("course", $"Session {key}", start, IdempotencyKey: key, MaxUpcomingSessions: 2);
+        var first = await mentor.ScheduleSessionAsync(Command("q1"));
+        await mentor.ScheduleSessionAsync(Command("q2"));
+
+        // Act
+        var refused = await Assert.ThrowsAsync<DomainException>(() => mentor.ScheduleSessionAsync(Command("q3")));
+        var retried = await mentor.ScheduleSessionAsync(Command("q1"));
+        await fixture.Grains.GetGrain<ILiveSessionGrain>(first.LiveId).CancelAsync(first.MentorId);
+        var afterCancel = await ScheduleWithinAsync(mentor, Command("q4"), TimeSpan.FromSeconds(15));
+
+        // Assert
+        Assert.Equal(DomainErrorKind.Conflict, refused.Kind);
+        Assert.Equal("MaxUpcomingSessions", refused.Field);
+        Assert.Equal(first.LiveId, retried.LiveId);
+        Assert.Equal(SessionState.Scheduled, afterCancel.State);
+        Assert.Equal(3, (await mentor.ListSessionsAsync(null, 10)).Items.Length);
+    }
+
+    /// <summary>The index learns of a cancel from the session grain's effect, just after the cancel returns.</summary>
+    private static async Task<SessionSnapshot> ScheduleWithinAsync(IMentorGrain mentor, ScheduleSessionCommand command, TimeSpan timeout)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return await mentor.ScheduleSessionAsync(command);
+            }
+            catch (DomainException refused) when (refused.Kind == DomainErrorKind.Conflict && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200));
+            }
+        }
+    }
+
+    [Fact]
     public async Task Reusing_an_idempotency_key_for_a_different_session_is_refused_naming_the_key()
     {
         var mentor = await CreateMentorAsync();

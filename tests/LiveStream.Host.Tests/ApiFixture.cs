@@ -40,6 +40,7 @@ public sealed class ApiFixture : IAsyncLifetime
                 ["Media:Local:CallbackSecret"] = CallbackSecret,
                 ["Api:EnableDocs"] = "true",
                 ["RateLimits:ScheduleBurst"] = "1000",
+                ["RateLimits:MaxUpcomingSessions"] = "100000",
                 ["Cors:AllowedOrigins:0"] = AllowedOrigin,
                 ["Media:Playback:SigningKey"] = PlaybackSigningKey,
             },

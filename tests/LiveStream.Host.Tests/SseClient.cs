@@ -18,12 +18,23 @@ public sealed class SseClient : IAsyncDisposable
         _reading = ReadAsync();
     }
 
-    public static async Task<SseClient> ConnectAsync(HttpClient http, string path, string token)
+    /// <summary>Completes when the server ended the stream (or it was disposed).</summary>
+    public Task Completion => _reading;
+
+    public static async Task<SseClient> ConnectAsync(HttpClient http, string path, string token) => Read(await OpenAsync(http, path, token));
+
+    /// <summary>The stream request's answer as it is, refused or not (headers read, body not).</summary>
+    public static async Task<HttpResponseMessage> OpenAsync(HttpClient http, string path, string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    }
+
+    /// <summary>Reads an accepted stream answer; it is disposed with the client.</summary>
+    public static SseClient Read(HttpResponseMessage response)
+    {
         response.EnsureSuccessStatusCode();
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         return new SseClient(response);

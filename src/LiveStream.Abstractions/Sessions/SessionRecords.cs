@@ -7,7 +7,8 @@ public sealed record ScheduleSessionCommand(
     [property: Id(1)] string Title,
     [property: Id(2)] DateTimeOffset ScheduledStart,
     [property: Id(3)] string? IdempotencyKey = null,
-    [property: Id(4)] SessionVisibility Visibility = SessionVisibility.Public) : IIdempotentCommand;
+    [property: Id(4)] SessionVisibility Visibility = SessionVisibility.Public,
+    [property: Id(5)] int MaxUpcomingSessions = 0) : IIdempotentCommand;
 
 /// <summary>What a session grain is given when it is created; the mentor grain has validated it.</summary>
 [GenerateSerializer, Immutable]

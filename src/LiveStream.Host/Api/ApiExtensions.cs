@@ -62,6 +62,8 @@ public static class ApiExtensions
         builder.AddLiveStreamAuth();
         builder.AddLiveStreamWebApp();
         builder.Services.AddSingleton<SessionFeedHub>();
+        builder.Services.AddOptions<StreamLimitOptions>().BindConfiguration(StreamLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<StreamSlots>();
         builder.Services.AddSingleton<PlaybackAccess>();
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<InteractionRateLimits>();

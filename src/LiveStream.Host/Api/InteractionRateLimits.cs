@@ -26,6 +26,13 @@ public sealed class RateLimitOptions
 
     [Range(1, 100_000)]
     public int ScheduleBurst { get; set; } = 10;
+
+    /// <summary>
+    /// Sessions a mentor may have that have not ended yet (scheduled, starting, live): beside the rate, a quota, so a
+    /// mentor cannot fill followers' calendars with hundreds of upcoming sessions at the allowed pace.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxUpcomingSessions { get; set; } = 50;
 }
 
 /// <summary>
@@ -38,6 +45,8 @@ public sealed class InteractionRateLimits(IGrainFactory grains, IOptions<RateLim
     public const string Reactions = "reactions";
     public const string Comments = "comments";
     public const string Schedules = "schedules";
+
+    public int MaxUpcomingSessions => options.Value.MaxUpcomingSessions;
 
     private readonly RateBudget _reactions = new(options.Value.ReactionBurst, options.Value.ReactionsPerSecond);
     private readonly RateBudget _comments = new(options.Value.CommentBurst, options.Value.CommentsPerMinute / 60.0);

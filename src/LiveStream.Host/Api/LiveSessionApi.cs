@@ -62,7 +62,7 @@ public static class LiveSessionApi
 
         var mentor = grains.GetGrain<IMentorGrain>(request.MentorId!);
         var session = await mentor.ScheduleSessionAsync(
-            new ScheduleSessionCommand(request.CourseId!, request.Title ?? string.Empty, scheduledStart, idempotencyKey, visibility));
+            new ScheduleSessionCommand(request.CourseId!, request.Title ?? string.Empty, scheduledStart, idempotencyKey, visibility, limits.MaxUpcomingSessions));
         var view = await mentor.GetAsync();
         return TypedResults.Created($"/mentor/{session.MentorId}/live/{session.LiveId}", SessionDetailResponse.From(await playback.ForViewerAsync(session, user), view));
     }

@@ -80,6 +80,12 @@ internal static class OpenApiContract
             statuses.Add(StatusCodes.Status429TooManyRequests);
         }
 
+        // Open live feeds are capped per user and per API process.
+        if (route.EndsWith("/reaction/stream", StringComparison.Ordinal))
+        {
+            statuses.Add(StatusCodes.Status429TooManyRequests);
+        }
+
         return statuses;
     }
 
@@ -148,10 +154,10 @@ internal static class OpenApiContract
                 401 => "No token, or an invalid or expired one.",
                 403 => "A valid token, but the caller may not do this.",
                 404 => "Unknown resource.",
-                409 => "Illegal state transition (e.g. the session is not live).",
+                409 => "Illegal state transition (e.g. the session is not live), or the mentor's quota of upcoming sessions is full.",
                 413 => "Body larger than 16 KiB.",
                 422 => "Idempotency-Key reused with a different body.",
-                429 => "Rate limited; retry after `Retry-After` seconds.",
+                429 => "Rate limited, or too many open live feeds; retry after `Retry-After` seconds.",
                 503 => "Temporarily unavailable (database or cluster); retry after `Retry-After` seconds.",
                 _ => "Problem.",
             },

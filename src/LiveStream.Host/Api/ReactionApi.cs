@@ -86,17 +86,55 @@ public static class ReactionApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<ServerSentEventsResult<object>> StreamAsync(
-        string mentorId, string liveId, IGrainFactory grains, SessionFeedHub feeds, HttpContext context)
+    private static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> StreamAsync(
+        string mentorId,
+        string liveId,
+        ClaimsPrincipal user,
+        IGrainFactory grains,
+        SessionFeedHub feeds,
+        StreamSlots slots,
+        TimeProvider clock,
+        IHostApplicationLifetime lifetime,
+        HttpContext context)
     {
+        var (slot, refused) = slots.TryAcquire(user.Id()!);
+        if (slot is null)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(refused, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live feeds");
+        }
+
+        // The request's end (client gone, shutdown, an error before streaming) gives the slot back whatever happened.
+        context.Response.RegisterForDispose(slot);
+
+        // The stream ends when the client leaves, the server stops, or the token that opened it expires: a revoked or
+        // expired credential must not keep receiving; the client reconnects with a fresh token.
+        var ends = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        // Cancelled, not just disposed, at the request's end: the feed hub leaves the session on this token.
+        context.Response.OnCompleted(() =>
+        {
+            ends.Cancel();
+            ends.Dispose();
+            return Task.CompletedTask;
+        });
+        if (TokenExpiry(user) is { } expiresAt)
+        {
+            ends.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (expiresAt - clock.GetUtcNow()).Ticks)));
+        }
+
         // The first events are the room as it is, so a viewer who joins late sees the same as everyone else.
         var snapshot = await grains.GetGrain<ILiveSessionGrain>(liveId).GetReactionsAsync(mentorId, null, Limits.DefaultPageSize);
-        var events = await feeds.JoinAsync(mentorId, liveId, context.RequestAborted);
+        var events = await feeds.JoinAsync(mentorId, liveId, ends.Token);
         context.Response.Headers.CacheControl = "no-cache";
         // Proxies that buffer (nginx) would hold the stream back.
         context.Response.Headers["X-Accel-Buffering"] = "no";
-        return TypedResults.ServerSentEvents(Stream(snapshot, events, context.RequestAborted));
+        return TypedResults.ServerSentEvents(Stream(snapshot, events, ends.Token));
     }
+
+    private static DateTimeOffset? TokenExpiry(ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirst("exp")?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : null;
 
     private static async IAsyncEnumerable<SseItem<object>> Stream(
         ReactionSnapshot snapshot, ChannelReader<FeedEvent> events, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -107,9 +145,25 @@ public static class ReactionApi
             yield return new SseItem<object>(CommentResponse.From(comment), "comment");
         }
 
-        await foreach (var feedEvent in events.ReadAllAsync(cancellationToken))
+        // An end (expiry, shutdown, departure) completes the response normally instead of failing it.
+        while (await WaitForEventsAsync(events, cancellationToken))
         {
-            yield return new SseItem<object>(feedEvent.Data, feedEvent.Type);
+            while (events.TryRead(out var feedEvent))
+            {
+                yield return new SseItem<object>(feedEvent.Data, feedEvent.Type);
+            }
+        }
+    }
+
+    private static async Task<bool> WaitForEventsAsync(ChannelReader<FeedEvent> events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await events.WaitToReadAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

@@ -18,19 +18,27 @@ public static class ListenerCheck
 {
     private const int SolSocket = 1;
     private const int SoReuseAddr = 2;
+    private const int SoReusePort = 15;
 
     /// <summary>A line naming the first taken address and its setting, or null when every one is free.</summary>
     public static string? FindTakenListener(IHostApplicationBuilder builder)
     {
         foreach (var (setting, endpoint) in Listeners(builder))
         {
-            using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { ExclusiveAddressUse = OperatingSystem.IsWindows() };
+            using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                if (OperatingSystem.IsLinux())
+                if (OperatingSystem.IsWindows())
                 {
-                    // SO_REUSEADDR alone (not .NET's ReuseAddress, which adds SO_REUSEPORT): connections a restarted
-                    // process left in TIME_WAIT do not count, but any listener does, reuse-port flagged or not.
+                    socket.ExclusiveAddressUse = true;
+                }
+                else if (OperatingSystem.IsLinux())
+                {
+                    // Orleans listens with .NET's ReuseAddress, which on Linux is SO_REUSEADDR plus SO_REUSEPORT, and the
+                    // kernel lets a second socket share a listening port when both set SO_REUSEPORT. So the probe sets
+                    // SO_REUSEPORT off explicitly (setting ExclusiveAddressUse = false would turn it on) and SO_REUSEADDR
+                    // alone, so connections a restarted process left in TIME_WAIT do not count but any listener does.
+                    socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(0));
                     socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
                 }
 

@@ -7,8 +7,12 @@ namespace LiveStream.Infrastructure.Postgres;
 /// <summary>A reaction or comment waiting to be written; <see cref="RequestKey"/> makes a retry land on the same row.</summary>
 public sealed record PendingInteraction(string UserId, string RequestKey, string? Kind, string? Comment, DateTimeOffset At);
 
-/// <summary>Whether a pending interaction was new (false: a retry of one already stored) and, for a comment, its id.</summary>
-public readonly record struct AppendResult(bool Inserted, long? CommentId);
+/// <summary>
+/// Whether a pending interaction was new (false: a retry of one already stored) and, for a comment, its id.
+/// <see cref="KeyReused"/>: not stored because its request key was already used by this user for a different
+/// reaction or comment (another body under the same Idempotency-Key).
+/// </summary>
+public readonly record struct AppendResult(bool Inserted, long? CommentId, bool KeyReused = false);
 
 public sealed record TimelinePoint(DateTimeOffset Second, string Kind, long Count);
 
@@ -45,6 +49,7 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
             var command = new NpgsqlBatchCommand("""
                 INSERT INTO session_reactions (live_id, user_id, request_key, kind, reacted_at)
                 SELECT $1, u, k, r, t FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, k, r, t)
+                WHERE NOT EXISTS (SELECT 1 FROM session_comments c WHERE c.live_id = $1 AND c.user_id = u AND c.request_key = k)
                 ON CONFLICT DO NOTHING
                 RETURNING user_id, request_key, NULL::bigint
                 """);
@@ -57,6 +62,7 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
             var command = new NpgsqlBatchCommand("""
                 INSERT INTO session_comments (live_id, user_id, request_key, body, posted_at)
                 SELECT $1, u, k, b, t FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS x(u, k, b, t, n)
+                WHERE NOT EXISTS (SELECT 1 FROM session_reactions r WHERE r.live_id = $1 AND r.user_id = u AND r.request_key = k)
                 ORDER BY n
                 ON CONFLICT DO NOTHING
                 RETURNING user_id, request_key, comment_id
@@ -87,15 +93,61 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
         }
 
         var results = new AppendResult[interactions.Count];
+        var repeated = new List<int>();
         for (var i = 0; i < interactions.Count; i++)
         {
             var interaction = interactions[i];
             var key = (interaction.UserId, interaction.RequestKey, interaction.Comment is not null);
             // Within one batch the same request may appear twice; only its first occurrence counts as new.
-            results[i] = stored.Remove(key, out var commentId) ? new AppendResult(true, commentId) : new AppendResult(false, null);
+            if (stored.Remove(key, out var commentId))
+            {
+                results[i] = new AppendResult(true, commentId);
+            }
+            else
+            {
+                repeated.Add(i);
+            }
+        }
+
+        if (repeated.Count > 0)
+        {
+            // Rare (client retries), so the hot path pays nothing: a repeated key is a replay only when what is stored
+            // under it is the same reaction or the same comment text; anything else is the key reused for another body.
+            var first = await StoredUnderKeysAsync(liveId, [.. repeated.Select(i => interactions[i])], cancellationToken);
+            foreach (var i in repeated)
+            {
+                var interaction = interactions[i];
+                var same = first.TryGetValue((interaction.UserId, interaction.RequestKey), out var original)
+                    && original.IsComment == (interaction.Comment is not null)
+                    && original.Value == (interaction.Comment ?? interaction.Kind);
+                results[i] = new AppendResult(false, null, KeyReused: !same);
+            }
         }
 
         return results;
+    }
+
+    private async Task<Dictionary<(string UserId, string RequestKey), (bool IsComment, string Value)>> StoredUnderKeysAsync(
+        string liveId, IReadOnlyList<PendingInteraction> interactions, CancellationToken cancellationToken)
+    {
+        await using var command = dataSources.Primary.CreateCommand("""
+            SELECT false, r.user_id, r.request_key, r.kind FROM session_reactions r
+            JOIN unnest($2::text[], $3::text[]) AS x(u, k) ON r.user_id = x.u AND r.request_key = x.k WHERE r.live_id = $1
+            UNION ALL
+            SELECT true, c.user_id, c.request_key, c.body FROM session_comments c
+            JOIN unnest($2::text[], $3::text[]) AS x(u, k) ON c.user_id = x.u AND c.request_key = x.k WHERE c.live_id = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = liveId });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. interactions.Select(row => row.UserId)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. interactions.Select(row => row.RequestKey)] });
+        var stored = new Dictionary<(string, string), (bool, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stored.TryAdd((reader.GetString(1), reader.GetString(2)), (reader.GetBoolean(0), reader.GetString(3)));
+        }
+
+        return stored;
     }
 
     public async Task<IReadOnlyDictionary<string, long>> CountReactionsAsync(string liveId, CancellationToken cancellationToken = default)

@@ -18,6 +18,12 @@ public interface ISessionIndexStore
     /// session <paramref name="afterLiveId"/>; null when that session is not one of this mentor's.
     /// </summary>
     Task<IReadOnlyList<SessionSummary>?> ListAsync(string mentorId, string? afterLiveId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The mentor's sessions that have not ended (scheduled, starting, live, ending), other than <paramref name="exceptLiveId"/>;
+    /// one still scheduled whose start is more than <paramref name="staleAfter"/> past does not count.
+    /// </summary>
+    Task<int> CountUpcomingAsync(string mentorId, string exceptLiveId, TimeSpan staleAfter, CancellationToken cancellationToken = default);
 }
 
 public sealed class PostgresSessionIndexStore(LiveStreamDataSources dataSources) : ISessionIndexStore
@@ -53,6 +59,25 @@ public sealed class PostgresSessionIndexStore(LiveStreamDataSources dataSources)
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<int> CountUpcomingAsync(string mentorId, string exceptLiveId, TimeSpan staleAfter, CancellationToken cancellationToken = default)
+    {
+        // Primary: the count decides whether a schedule is refused, so it must see the mentor's last one.
+        await using var command = dataSources.Primary.CreateCommand("""
+            SELECT count(*) FROM mentor_sessions
+            WHERE mentor_id = $1 AND live_id <> $2 AND state IN ($3, $4, $5, $6)
+              AND (state <> $3 OR scheduled_start > now() - $7)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = mentorId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = exceptLiveId });
+        foreach (var state in new[] { SessionState.Scheduled, SessionState.Starting, SessionState.Live, SessionState.Ending })
+        {
+            command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)state });
+        }
+
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = staleAfter });
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task<IReadOnlyList<SessionSummary>?> ListAsync(string mentorId, string? afterLiveId, int limit, CancellationToken cancellationToken = default)

@@ -11,7 +11,6 @@ namespace LiveStream.Host.Tests.Hosting;
 public sealed class ExclusivePortTests(ApiFixture fixture)
 {
     [Theory]
-    [Trait("Category", "Quarantined")] // Known defect: a second host on a taken port is not refused and disturbs the first; issue 14
     [InlineData("Orleans:SiloPort")]
     [InlineData("Orleans:GatewayPort")]
     [InlineData("urls")]

@@ -12,6 +12,14 @@ public sealed class ReactionFixture : IAsyncLifetime
 {
     public const string CallbackSecret = "reaction-tests-callback-secret-0001";
 
+    public const int MaxStreamsPerUser = 2;
+
+    public const int MaxStreamsOnApi = 3;
+
+    public const int MaxUpcomingSessionsOnApi = 2;
+
+    private const string StreamLimits = nameof(StreamLimits);
+
     private TestDatabase? _database;
 
     public HostProcess All { get; private set; } = null!;
@@ -30,10 +38,20 @@ public sealed class ReactionFixture : IAsyncLifetime
                 ["RateLimits:CommentsPerMinute"] = "6",
                 ["RateLimits:ScheduleBurst"] = "3",
                 ["RateLimits:SchedulesPerHour"] = "6",
+                [$"{StreamLimits}:MaxStreamsPerUser"] = MaxStreamsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
         };
         All = await HostProcess.StartAsync(options);
-        Api = await HostProcess.StartAsync(options with { Role = "api" });
+        // The api process also has small process-wide caps: 3 open live feeds, 2 upcoming sessions per mentor.
+        Api = await HostProcess.StartAsync(options with
+        {
+            Role = "api",
+            Settings = new Dictionary<string, string>(options.Settings)
+            {
+                [$"{StreamLimits}:MaxStreamsPerProcess"] = MaxStreamsOnApi.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["RateLimits:MaxUpcomingSessions"] = MaxUpcomingSessionsOnApi.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+        });
     }
 
     public async Task DisposeAsync()

@@ -1472,7 +1472,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Illegal state transition (e.g. the session is not live). */
+            /** @description Illegal state transition (e.g. the session is not live), or the mentor's quota of upcoming sessions is full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1499,7 +1499,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited; retry after `Retry-After` seconds. */
+            /** @description Rate limited, or too many open live feeds; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -1579,7 +1579,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Illegal state transition (e.g. the session is not live). */
+            /** @description Illegal state transition (e.g. the session is not live), or the mentor's quota of upcoming sessions is full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1788,7 +1788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Illegal state transition (e.g. the session is not live). */
+            /** @description Illegal state transition (e.g. the session is not live), or the mentor's quota of upcoming sessions is full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1866,7 +1866,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Illegal state transition (e.g. the session is not live). */
+            /** @description Illegal state transition (e.g. the session is not live), or the mentor's quota of upcoming sessions is full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1944,7 +1944,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Illegal state transition (e.g. the session is not live). */
+            /** @description Illegal state transition (e.g. the session is not live), or the mentor's quota of upcoming sessions is full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2192,7 +2192,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Illegal state transition (e.g. the session is not live). */
+            /** @description Illegal state transition (e.g. the session is not live), or the mentor's quota of upcoming sessions is full. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2219,7 +2219,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited; retry after `Retry-After` seconds. */
+            /** @description Rate limited, or too many open live feeds; retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -2354,6 +2354,17 @@ export interface operations {
             /** @description Unknown resource. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited, or too many open live feeds; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
