@@ -1,0 +1,79 @@
+using LiveStream.Abstractions.Sessions;
+using LiveStream.Grains.Lifecycle;
+using LiveStream.Infrastructure.Media;
+
+// The type name is part of stored rows ("$type"), so it keeps the namespace the old grain declared it in.
+namespace LiveStream.Grains;
+
+/// <summary>
+/// The media side of a session as stored before the lifecycle rewrite (the grain state of commit fce33b7): read only,
+/// from rows written then, and folded into <see cref="LifecycleState"/> by <see cref="LiveSessionState.Media"/>.
+/// New rows never contain it.
+/// </summary>
+public sealed class SessionMedia
+{
+    public string? StreamKey { get; set; }
+
+    public MediaChannel? Channel { get; set; }
+
+    public string? PublisherId { get; set; }
+
+    public DateTimeOffset? NoInputDeadline { get; set; }
+
+    public DateTimeOffset? ReconnectDeadline { get; set; }
+
+    public DateTimeOffset? MaxDurationDeadline { get; set; }
+
+    public DateTimeOffset? EndRetryAt { get; set; }
+
+    public DateTimeOffset? PrewarmAt { get; set; }
+
+    public DateTimeOffset? NoShowDeadline { get; set; }
+
+    public bool ChannelDeleted { get; set; }
+
+    public DateTimeOffset? CleanupRetryAt { get; set; }
+
+    public Dictionary<string, MediaInputSignal> InputAlarms { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The old media state as the new lifecycle: the same key, channel, publisher and deadlines, and as pending effects
+    /// what the old grain would have retried (a stop, a clean-up). The old grain saved a channel only once every resource
+    /// existed, so a saved one is ready. Its reminder has the lifecycle reminder's name, so it wakes the new grain.
+    /// </summary>
+    public LifecycleState FoldInto(LifecycleState lifecycle)
+    {
+        var state = lifecycle.State;
+        var outbox = new List<LifecycleEffect>(lifecycle.Outbox);
+        if (state == SessionState.Ending || EndRetryAt is not null)
+        {
+            outbox.Add(LifecycleEffect.StopChannel);
+        }
+
+        var over = state is SessionState.Recorded or SessionState.Cancelled or SessionState.Failed;
+        if (Channel is not null && !ChannelDeleted && (CleanupRetryAt is not null || over))
+        {
+            outbox.Add(LifecycleEffect.DeleteChannel);
+        }
+
+        return lifecycle with
+        {
+            StreamKey = StreamKey,
+            Channel = Channel,
+            ChannelReady = Channel is not null && !ChannelDeleted,
+            ChannelDeleted = ChannelDeleted,
+            PublisherId = PublisherId,
+            InputAlarms = new Dictionary<string, MediaInputSignal>(InputAlarms, StringComparer.Ordinal),
+            Deadlines = new LifecycleDeadlines
+            {
+                PrewarmAt = PrewarmAt,
+                NoShowAt = NoShowDeadline,
+                NoInputAt = NoInputDeadline,
+                ReconnectAt = ReconnectDeadline,
+                MaxDurationAt = MaxDurationDeadline,
+            },
+            Outbox = outbox.Distinct().ToArray(),
+            RetryAt = outbox.Count > 0 ? EndRetryAt ?? CleanupRetryAt ?? DateTimeOffset.MinValue : null,
+        };
+    }
+}
