@@ -53,7 +53,7 @@ public sealed class LegacySessionStateTests(ClusterFixture fixture)
              "Media":{"$id":"3","$type":"LiveStream.Grains.SessionMedia, LiveStream.Grains","StreamKey":"@KEY@",
               "Channel":{"$id":"4","$type":"LiveStream.Infrastructure.Media.MediaChannel, LiveStream.Infrastructure","Provider":"local","LiveId":"@LIVE@","PlaybackUrl":"@PLAYBACK@","Resources":{"$type":"System.Collections.Generic.Dictionary`2[[System.String, System.Private.CoreLib],[System.String, System.Private.CoreLib]], System.Private.CoreLib"}},
               "PublisherId":"conn-1","MaxDurationDeadline":"@MAX@","HasReminder":true,
-              "InputAlarms":{"$type":"System.Collections.Generic.Dictionary`2[[System.String, System.Private.CoreLib],[LiveStream.Infrastructure.Media.MediaInputSignal, LiveStream.Infrastructure]], System.Private.CoreLib"}}}
+              "InputAlarms":{"$type":"System.Collections.Generic.Dictionary`2[[System.String, System.Private.CoreLib],[LiveStream.Abstractions.Sessions.MediaInputSignal, LiveStream.Abstractions]], System.Private.CoreLib"}}}
             """;
         return json.Replace("@LIVE@", scheduled.LiveId).Replace("@MENTOR@", scheduled.MentorId).Replace("@COURSE@", scheduled.CourseId)
             .Replace("@TITLE@", scheduled.Title).Replace("@START@", At(scheduled.ScheduledStart)).Replace("@CREATED@", At(scheduled.CreatedAt))

@@ -10,30 +10,48 @@ namespace LiveStream.Grains;
 /// from rows written then, and folded into <see cref="LifecycleState"/> by <see cref="LiveSessionState.Media"/>.
 /// New rows never contain it.
 /// </summary>
+[GenerateSerializer]
+[Alias("livestream.session-media")]
 public sealed class SessionMedia
 {
+    [Id(0)]
     public string? StreamKey { get; set; }
 
+    [Id(1)]
     public MediaChannel? Channel { get; set; }
 
+    [Id(2)]
     public string? PublisherId { get; set; }
 
+    [Id(3)]
     public DateTimeOffset? NoInputDeadline { get; set; }
 
+    [Id(4)]
     public DateTimeOffset? ReconnectDeadline { get; set; }
 
+    [Id(5)]
     public DateTimeOffset? MaxDurationDeadline { get; set; }
 
+    [Id(6)]
     public DateTimeOffset? EndRetryAt { get; set; }
 
+    [Id(7)]
     public DateTimeOffset? PrewarmAt { get; set; }
 
+    [Id(8)]
     public DateTimeOffset? NoShowDeadline { get; set; }
 
+    [Id(9)]
     public bool ChannelDeleted { get; set; }
 
+    [Id(11)]
     public DateTimeOffset? CleanupRetryAt { get; set; }
 
+    /// <summary>Read and ignored: the new grain finds out from the reminder service itself.</summary>
+    [Id(10)]
+    public bool HasReminder { get; set; }
+
+    [Id(12)]
     public Dictionary<string, MediaInputSignal> InputAlarms { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
