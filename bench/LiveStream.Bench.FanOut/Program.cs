@@ -3,7 +3,7 @@ using System.Globalization;
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Abstractions.Sessions;
 using LiveStream.Grains;
-using LiveStream.Grains.Notifications;
+using LiveStream.Grains.Hosting;
 using LiveStream.Infrastructure.Media;
 using LiveStream.Infrastructure.Postgres;
 using LiveStream.Infrastructure.Streaming;
@@ -53,7 +53,6 @@ try
     var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
     builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
-    builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddSingleton(_ => new LiveStreamDataSources(NpgsqlDataSource.Create(connectionString)));
     builder.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
     // The session grain needs its media provider (local by default; nothing is started until a session goes live)
@@ -61,15 +60,7 @@ try
     builder.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
     builder.Services.AddSingleton<ISessionIndexStore, PostgresSessionIndexStore>();
     builder.Services.AddLiveStreamMedia(configuration);
-    builder.Services.AddLiveStreamNotifications(configuration);
-    builder.UseOrleans(silo => silo
-        .UseLocalhostClustering()
-        .AddAdoNetGrainStorage(GrainStorage.Name, o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; })
-        .UseAdoNetReminderService(o => { o.Invariant = "Npgsql"; o.ConnectionString = connectionString; })
-        .AddLiveStreamQueueStreams(
-            NotificationStreams.Provider,
-            o => o.Bind(configuration.GetSection("Streaming:Queue")).Configure(q => q.ConnectionString = connectionString),
-            s => s.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly)));
+    builder.UseOrleans(silo => silo.UseLocalhostClustering().AddLiveStreamSilo(configuration, connectionString));
     using var host = builder.Build();
     await host.StartAsync();
     var grains = host.Services.GetRequiredService<IGrainFactory>();

@@ -10,77 +10,44 @@ using LiveStream.Infrastructure.Postgres;
 using LiveStream.Infrastructure.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Timers;
 
 namespace LiveStream.Grains;
 
-[GenerateSerializer]
-[Alias("livestream.live-session-state")]
-public sealed class LiveSessionState
-{
-    /// <summary>The session, its media side, its deadlines and its outbox of media effects (see <see cref="SessionMachine"/>).</summary>
-    [Id(5)]
-    public LifecycleState Lifecycle { get; set; } = new();
-
-    public SessionSnapshot? Session => Lifecycle.Session;
-
-    /// <summary>Notification events written together with the change that caused them (the outbox); see <see cref="SessionEventOutbox"/>.</summary>
-    [Id(1)]
-    public List<SessionEvent> PendingEvents { get; set; } = [];
-
-    [Id(2)]
-    public bool PreStartNoticeStaged { get; set; }
-
-    /// <summary>Viewers the mentor muted for this session.</summary>
-    [Id(3)]
-    public HashSet<string> Muted { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>When the lifecycle reminder is due (null: none registered), so an unchanged wake-up costs no reminder write.</summary>
-    [Id(6)]
-    public DateTimeOffset? WakeUpAt { get; set; }
-}
-
-/// <summary>Reports of media effects that finish off the grain's turn (a stop whose recording takes long).</summary>
-[Alias("livestream.live-session-effects")]
-public interface ILiveSessionEffects : IGrainWithStringKey
-{
-    [Alias("channel-stopped")]
-    Task ChannelStoppedAsync(MediaRecordingRequest recording);
-}
-
 /// <summary>
 /// The shell around <see cref="SessionMachine"/>: each command or event is decided by the machine, committed in one
-/// write (<see cref="CommitAsync"/>), then its effects are carried out and their outcomes fed back the same way. The
-/// room (reactions, comments, the live feed) is <see cref="SessionRoom"/>.
+/// write (<see cref="CommitAsync"/>), then <see cref="SessionEffectRunner"/> carries out its effects and their outcomes
+/// are fed back the same way; <see cref="LifecycleReminder"/> wakes it at the next deadline. The viewers' side
+/// (reactions, comments, the live feed) is in <c>LiveSessionGrain.Room.cs</c>, its logic in <see cref="SessionRoom"/>.
 /// </summary>
-public sealed class LiveSessionGrain(
+public sealed partial class LiveSessionGrain(
     [PersistentState("session", GrainStorage.Name)] IPersistentState<LiveSessionState> state,
     IMediaProvider media,
     IOptions<MediaOptions> mediaOptions,
+    IReminderRegistry reminders,
     TimeProvider clock,
     SessionEventOutbox events,
     IInteractionStore interactions,
     LiveStreamMetrics metrics,
-    ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain, ILiveSessionEffects, ISessionNotificationHooks, IRemindable
+    ILogger<LiveSessionGrain> logger) : Grain, ILiveSessionGrain, ILiveSessionEffects, ISessionNotificationHooks, IRemindable, ISessionEffectHost
 {
-    /// <summary>One reminder per session, always due at the lifecycle's next wake-up, so timeouts survive silo loss.</summary>
-    private const string DeadlineReminder = "media-deadline";
-
-    private static readonly TimeSpan MinimumDue = TimeSpan.FromSeconds(1);
-
-    /// <summary>How long a command waits for a stop before answering "ending"; the stop goes on off the turn.</summary>
-    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
-
     private static readonly TimeSpan ProbePeriod = TimeSpan.FromMilliseconds(500);
 
     private SessionRoom? _room;
+    private SessionEffectRunner? _effects;
+    private LifecycleReminder? _reminder;
+    private ILiveSessionEffects? _self;
     private IGrainTimer? _feedTimer;
     private IGrainTimer? _probeTimer;
-    private Task<MediaRecordingRequest>? _stopping;
     private LiveStreamMetrics.LiveSession? _liveMetrics;
 
     private LifecycleState Lifecycle => state.State.Lifecycle;
 
     private SessionRoom Room => _room ??= new SessionRoom(interactions, this.GetPrimaryKeyString(), clock, metrics, logger);
+
+    private SessionEffectRunner Effects => _effects ??= new SessionEffectRunner(media, mediaOptions.Value, GrainFactory, logger);
+
+    private LifecycleReminder Reminder => _reminder ??= new LifecycleReminder(reminders, clock, mediaOptions.Value.RetryDelay);
 
     private LifecycleOptions Options => new(
         media.PrewarmLead, media.ReportsPublisher, mediaOptions.Value.NoInputTimeout, mediaOptions.Value.ReconnectGrace,
@@ -88,6 +55,8 @@ public sealed class LiveSessionGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // Taken on the turn: a long stop reports back through it from a thread pool thread.
+        _self = this.AsReference<ILiveSessionEffects>();
         TrackLive();
         return Task.CompletedTask;
     }
@@ -101,110 +70,6 @@ public sealed class LiveSessionGrain(
     }
 
     public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
-
-    public async Task<SessionView?> GetViewAsync()
-    {
-        if (state.State.Session is not { } session)
-        {
-            return null;
-        }
-
-        // Before a session goes live nobody can have reacted, so the room is not loaded for it.
-        var reactions = session.State is SessionState.Scheduled or SessionState.Starting or SessionState.Cancelled
-            ? null
-            : await Room.CountsAsync();
-        return new SessionView(session, reactions, _room?.Viewers ?? 0);
-    }
-
-    public async Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction)
-    {
-        if (RequireSession(mentorId).State != SessionState.Live)
-        {
-            throw DomainException.Conflict("Reactions and comments are accepted only while the session is live.");
-        }
-
-        if (state.State.Muted.Contains(interaction.UserId))
-        {
-            throw new DomainException(DomainErrorKind.Forbidden, "The mentor muted you in this session.");
-        }
-
-        var snapshot = await Room.ReactAsync(interaction);
-        _liveMetrics?.PublishReactionCounts(snapshot.Counts);
-        return snapshot;
-    }
-
-    public async Task<System.Collections.Immutable.ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction) =>
-        (await ReactAsync(mentorId, interaction)).Counts;
-
-    public async Task<bool> DeleteCommentAsync(string mentorId, long commentId)
-    {
-        RequireSession(mentorId);
-        return await Room.DeleteCommentAsync(commentId);
-    }
-
-    public async Task MuteAsync(string mentorId, string userId)
-    {
-        RequireSession(mentorId);
-        if (state.State.Muted.Add(userId))
-        {
-            await state.WriteStateAsync();
-        }
-    }
-
-    public async Task UnmuteAsync(string mentorId, string userId)
-    {
-        RequireSession(mentorId);
-        if (state.State.Muted.Remove(userId))
-        {
-            await state.WriteStateAsync();
-        }
-    }
-
-    public async Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit)
-    {
-        RequireSession(mentorId);
-        var snapshot = await Room.GetAsync(afterCommentId, limit);
-        _liveMetrics?.PublishReactionCounts(snapshot.Counts);
-        return snapshot;
-    }
-
-    public Task SubscribeFeedAsync(string mentorId, ISessionFeedObserver observer)
-    {
-        RequireSession(mentorId);
-        Room.Subscribe(observer);
-        // The timer runs only while someone listens; it stops itself when the last observer expires.
-        _feedTimer ??= this.RegisterGrainTimer(PublishFeedAsync, new GrainTimerCreationOptions(SessionRoom.FeedTick, SessionRoom.FeedTick) { Interleave = true });
-        return Task.CompletedTask;
-    }
-
-    public async Task ReportViewersAsync(string mentorId, ISessionFeedObserver observer, int viewers)
-    {
-        await SubscribeFeedAsync(mentorId, observer);
-        Room.ReportViewers(observer, viewers);
-    }
-
-    public async Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds)
-    {
-        var session = RequireSession(mentorId);
-        var points = session.StartedAt is null ? [] : await interactions.TimelineAsync(session.LiveId);
-        return ReactionTimelines.Build(session.StartedAt, bucketSeconds, points);
-    }
-
-    public Task UnsubscribeFeedAsync(ISessionFeedObserver observer)
-    {
-        _room?.Unsubscribe(observer);
-        return Task.CompletedTask;
-    }
-
-    private async Task PublishFeedAsync(CancellationToken cancellationToken)
-    {
-        await Room.PublishCountsAsync();
-        if (!Room.HasFeedObservers)
-        {
-            _feedTimer?.Dispose();
-            _feedTimer = null;
-        }
-    }
 
     public async Task<SessionSnapshot> ScheduleAsync(SessionDefinition definition)
     {
@@ -257,7 +122,7 @@ public sealed class LiveSessionGrain(
 
     public async Task<bool> AuthorizePublishAsync(PublishAttempt attempt)
     {
-        if (Lifecycle.StreamKey is not { } key || !KeysMatch(key, attempt.StreamKey))
+        if (Lifecycle.StreamKey is not { } key || !StreamKeys.Match(key, attempt.StreamKey))
         {
             logger.LogWarning("Refused a publish to session {LiveId} with a wrong stream key from connection {ConnectionId}", this.GetPrimaryKeyString(), attempt.ConnectionId);
             return false;
@@ -280,7 +145,7 @@ public sealed class LiveSessionGrain(
 
     public async Task ChannelStoppedAsync(MediaRecordingRequest recording)
     {
-        _stopping = null;
+        Effects.StopReported();
         await ApplyAsync(new LifecycleEvent.ChannelStopped(recording));
     }
 
@@ -338,7 +203,7 @@ public sealed class LiveSessionGrain(
     private async Task CommitAsync(Decision decision)
     {
         var before = Lifecycle;
-        if (decision.State == before && decision.Notices.IsEmpty && state.State.WakeUpAt == WakeUp(before))
+        if (decision.State == before && decision.Notices.IsEmpty && state.State.WakeUpAt == Reminder.WakeUp(before, state.State.WakeUpAt))
         {
             return;
         }
@@ -349,7 +214,7 @@ public sealed class LiveSessionGrain(
             await events.StageAsync(this.GetGrainId(), state.State, kind);
         }
 
-        var wakeUp = WakeUp(decision.State);
+        var wakeUp = Reminder.WakeUp(decision.State, state.State.WakeUpAt);
         var rearm = wakeUp != state.State.WakeUpAt;
         state.State.WakeUpAt = wakeUp;
         var moved = before.State != decision.State.State;
@@ -377,21 +242,8 @@ public sealed class LiveSessionGrain(
 
         if (rearm)
         {
-            await ArmReminderAsync(wakeUp);
+            await Reminder.ArmAsync(this.GetGrainId(), wakeUp);
         }
-    }
-
-    /// <summary>The lifecycle's next wake-up; pending effects are retried from it should this activation die.</summary>
-    private DateTimeOffset? WakeUp(LifecycleState lifecycle)
-    {
-        var next = lifecycle.NextWakeUp();
-        if (lifecycle.Outbox.Count > 0 && lifecycle.RetryAt is null)
-        {
-            var backstop = (state.State.WakeUpAt ?? clock.GetUtcNow() + mediaOptions.Value.RetryDelay);
-            next = next is null || backstop < next ? backstop : next;
-        }
-
-        return next;
     }
 
     /// <summary>Carries out each pending effect once and commits its outcome; what fails stays for the retry.</summary>
@@ -401,64 +253,22 @@ public sealed class LiveSessionGrain(
         while (Lifecycle.Outbox.Where(pending => !tried.Contains(pending)).Select(pending => (LifecycleEffect?)pending).FirstOrDefault() is { } effect)
         {
             tried.Add(effect);
-            if (await ExecuteAsync(effect) is { } outcome)
+            if (await Effects.RunAsync(Lifecycle, effect, this) is { } outcome)
             {
                 await CommitAsync(SessionMachine.Apply(Lifecycle, outcome, clock.GetUtcNow(), Options));
             }
         }
     }
 
-    private async Task<LifecycleEvent?> ExecuteAsync(LifecycleEffect effect)
-    {
-        var session = Lifecycle.Session!;
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(25));
-            switch (effect)
-            {
-                case LifecycleEffect.PrepareChannel:
-                    var key = await EnsureStreamKeyAsync();
-                    return new LifecycleEvent.ChannelReady(await media.StartChannelAsync(session.LiveId, key, Lifecycle.Channel, SaveChannelAsync, timeout.Token));
-                case LifecycleEffect.ProbePlayback:
-                    return await ProbeAsync();
-                case LifecycleEffect.StopChannel:
-                    return await StopChannelAsync();
-                case LifecycleEffect.DeleteChannel:
-                    if (Lifecycle.Channel is { } channel)
-                    {
-                        await media.DeleteChannelAsync(channel, timeout.Token);
-                    }
-
-                    return new LifecycleEvent.ChannelDeleted();
-                case LifecycleEffect.IndexSession:
-                    await GrainFactory.GetGrain<IMentorGrain>(session.MentorId).RecordSessionChangeAsync(session.ToSummary());
-                    return new LifecycleEvent.Indexed();
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(effect), effect, "Unknown effect.");
-            }
-        }
-        catch (Exception exception)
-        {
-            logger.LogWarning(exception, "Effect {Effect} of session {LiveId} failed; retrying in {RetryDelay}", effect, session.LiveId, mediaOptions.Value.RetryDelay);
-            return new LifecycleEvent.EffectFailed(effect, exception.Message);
-        }
-    }
-
     /// <summary>Each resource id is saved before the provider makes the next call that depends on it.</summary>
-    private Task SaveChannelAsync(MediaChannel partial) =>
+    Task ISessionEffectHost.SaveChannelAsync(MediaChannel partial) =>
         CommitAsync(SessionMachine.Apply(Lifecycle, new LifecycleEvent.ChannelProgress(partial), clock.GetUtcNow(), Options));
 
-    /// <summary>Playable now, or probed twice a second by a timer (the reminder restarts it after a crash).</summary>
-    private async Task<LifecycleEvent?> ProbeAsync()
-    {
-        if (Lifecycle.Channel is { } channel && await media.IsPlayableAsync(channel, CancellationToken.None))
-        {
-            return new LifecycleEvent.PlaybackReady();
-        }
-
+    /// <summary>Probes twice a second while the probe is pending (the reminder restarts it after a crash).</summary>
+    void ISessionEffectHost.ProbeLater() =>
         _probeTimer ??= this.RegisterGrainTimer(ProbeTickAsync, new GrainTimerCreationOptions(ProbePeriod, ProbePeriod));
-        return null;
-    }
+
+    Task ISessionEffectHost.ReportStoppedAsync(MediaRecordingRequest recording) => _self!.ChannelStoppedAsync(recording);
 
     private async Task ProbeTickAsync(CancellationToken cancellationToken)
     {
@@ -476,46 +286,7 @@ public sealed class LiveSessionGrain(
         _probeTimer = null;
     }
 
-    /// <summary>
-    /// Stops the channel off the grain's turn, bounded by <see cref="MediaOptions.StopTimeout"/>: the command waits a
-    /// little, and a longer stop (a long recording's remux) reports back through <see cref="ChannelStoppedAsync"/>.
-    /// </summary>
-    private async Task<LifecycleEvent?> StopChannelAsync()
-    {
-        if (Lifecycle.Channel is not { } channel)
-        {
-            return new LifecycleEvent.ChannelStopped(new MediaRecordingRequest(null, Pending: false));
-        }
-
-        if (_stopping is null)
-        {
-            var limit = mediaOptions.Value.StopTimeout;
-            _stopping = Task.Run(async () =>
-            {
-                using var timeout = new CancellationTokenSource(limit);
-                return await media.StopChannelAsync(channel, timeout.Token);
-            });
-            var self = this.AsReference<ILiveSessionEffects>();
-            _ = _stopping.ContinueWith(
-                async stopped =>
-                {
-                    if (stopped.IsCompletedSuccessfully)
-                    {
-                        await self.ChannelStoppedAsync(stopped.Result);
-                    }
-                },
-                CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        }
-
-        var stopping = _stopping;
-        if (await Task.WhenAny(stopping, Task.Delay(StopWait)) != stopping)
-        {
-            return null;
-        }
-
-        _stopping = null;
-        return new LifecycleEvent.ChannelStopped(await stopping);
-    }
+    Task<string> ISessionEffectHost.EnsureStreamKeyAsync() => EnsureStreamKeyAsync();
 
     private async Task<string> EnsureStreamKeyAsync()
     {
@@ -524,33 +295,9 @@ public sealed class LiveSessionGrain(
             return existing;
         }
 
-        // "<liveId>.<secret>": the ingest callback finds the grain from the key; only the secret part must be guessed.
-        var secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
-        await CommitAsync(SessionMachine.Apply(Lifecycle, new LifecycleEvent.IssueKey($"{this.GetPrimaryKeyString()}.{secret}"), clock.GetUtcNow(), Options));
+        await CommitAsync(SessionMachine.Apply(Lifecycle, new LifecycleEvent.IssueKey(StreamKeys.New(this.GetPrimaryKeyString())), clock.GetUtcNow(), Options));
         return Lifecycle.StreamKey!;
     }
-
-    private async Task ArmReminderAsync(DateTimeOffset? wakeUp)
-    {
-        if (wakeUp is null)
-        {
-            if (await this.GetReminder(DeadlineReminder) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-
-            return;
-        }
-
-        // The period is only a safety net (a missed tick is retried); the due time carries the deadline. A due time
-        // that is already past would count as the first tick and wait a whole period, so it is at least a second.
-        var due = wakeUp.Value - clock.GetUtcNow();
-        await this.RegisterOrUpdateReminder(DeadlineReminder, due < MinimumDue ? MinimumDue : due, TimeSpan.FromMinutes(1));
-    }
-
-    private static bool KeysMatch(string expected, string actual) =>
-        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-            System.Text.Encoding.UTF8.GetBytes(expected), System.Text.Encoding.UTF8.GetBytes(actual));
 
     private static string Name(SessionState? value) => value?.ToString().ToLowerInvariant() ?? "none";
 

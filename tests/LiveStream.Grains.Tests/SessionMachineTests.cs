@@ -224,7 +224,7 @@ public sealed class SessionMachineTests
     }
 
     [Fact]
-    public void A_harvest_that_never_completes_ends_the_session_with_a_reason_and_deletes_its_resources()
+    public void A_harvest_that_never_completes_ends_the_session_with_a_reason_deletes_its_resources_and_tells_the_mentor()
     {
         // Arrange
         var ended = States["ended"];
@@ -241,6 +241,8 @@ public sealed class SessionMachineTests
         Assert.Equal(SessionState.Ended, givenUp.State.State);
         Assert.Equal(SessionMachine.RecordingTimeoutReason, givenUp.State.Session!.RecordingFailure);
         Assert.Contains(LifecycleEffect.DeleteChannel, givenUp.State.Outbox);
+        Assert.Empty(waiting.Notices);
+        Assert.Equal([NotificationKind.RecordingFailed], givenUp.Notices);
         Assert.True(deleted.State.ChannelDeleted);
         Assert.Null(deleted.State.NextWakeUp());
 

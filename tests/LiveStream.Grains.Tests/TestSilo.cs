@@ -1,6 +1,6 @@
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Grains;
-using LiveStream.Grains.Notifications;
+using LiveStream.Grains.Hosting;
 using LiveStream.Infrastructure.Media;
 using LiveStream.Infrastructure.Postgres;
 using LiveStream.Infrastructure.Streaming;
@@ -9,13 +9,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Configuration;
-using Orleans.Streams;
 
 namespace LiveStream.Grains.Tests;
 
 /// <summary>
-/// A silo as the host builds one, over a test database: ADO.NET storage and reminders, the follows table, the
-/// PostgreSQL queue stream provider and the notification services. Settings are test-sized (short retry
+/// A silo as the host builds one (<see cref="LiveStreamSilo.AddLiveStreamSilo"/>), over a test database, with the
+/// stores and the local media provider the host would register. Settings are test-sized (short retry
 /// periods and leases, two followers per fan-out chunk) and every queue message is delivered twice (the test-only
 /// <see cref="DuplicatingQueueStreams"/>), so every grain test exercises idempotency.
 /// </summary>
@@ -48,29 +47,14 @@ public static class TestSilo
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        silo.AddAdoNetGrainStorage(GrainStorage.Name, options =>
-        {
-            options.Invariant = "Npgsql";
-            options.ConnectionString = connectionString;
-        });
-        silo.UseAdoNetReminderService(options =>
-        {
-            options.Invariant = "Npgsql";
-            options.ConnectionString = connectionString;
-        });
+        silo.AddLiveStreamSilo(configuration, connectionString);
         // Production keeps Orleans' one-minute floor; tests retry within seconds.
         silo.Configure<ReminderOptions>(options => options.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
-        silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddSingleton(_ => new LiveStreamDataSources(NpgsqlDataSource.Create(connectionString)));
         silo.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
         silo.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
         silo.Services.AddSingleton<ISessionIndexStore, PostgresSessionIndexStore>();
         silo.Services.AddLiveStreamMedia(configuration);
-        silo.Services.AddLiveStreamNotifications(configuration);
-        silo.AddLiveStreamQueueStreams(
-            NotificationStreams.Provider,
-            options => options.Bind(configuration.GetSection("Streaming:Queue")).Configure(queue => queue.ConnectionString = connectionString),
-            stream => stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
         silo.Services.DuplicateEveryQueueMessage(NotificationStreams.Provider);
     }
 }

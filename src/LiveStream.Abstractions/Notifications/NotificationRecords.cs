@@ -14,6 +14,9 @@ public enum NotificationKind
     Live = 2,
     RecordingReady = 3,
     Cancelled = 4,
+
+    /// <summary>The recording was not ready by its deadline. Told to the session's mentor only, not to followers.</summary>
+    RecordingFailed = 5,
 }
 
 public static class NotificationKinds
@@ -26,8 +29,12 @@ public static class NotificationKinds
         NotificationKind.Live => "live",
         NotificationKind.RecordingReady => "recording-ready",
         NotificationKind.Cancelled => "cancelled",
+        NotificationKind.RecordingFailed => "recording-failed",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown notification kind."),
     };
+
+    /// <summary>Whether the event goes to the session's mentor rather than to the mentor's followers.</summary>
+    public static bool IsForMentor(this NotificationKind kind) => kind == NotificationKind.RecordingFailed;
 
     public static NotificationKind Parse(string name) => name switch
     {
@@ -36,6 +43,7 @@ public static class NotificationKinds
         "live" => NotificationKind.Live,
         "recording-ready" => NotificationKind.RecordingReady,
         "cancelled" => NotificationKind.Cancelled,
+        "recording-failed" => NotificationKind.RecordingFailed,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown notification kind."),
     };
 }

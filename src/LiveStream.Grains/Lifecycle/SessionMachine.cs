@@ -278,8 +278,9 @@ public static class SessionMachine
             case SessionState.Live when due.ReconnectAt <= now || due.MaxDurationAt <= now:
                 return Same(End(state));
             case SessionState.Ended when due.RecordingAt <= now:
+                // The mentor is told; followers, who were never promised a recording, are not.
                 var unrecorded = Move(state, SessionState.Ended, s => s with { RecordingFailure = RecordingTimeoutReason });
-                return Same(Release(unrecorded with { Deadlines = new LifecycleDeadlines() }));
+                return new Decision(Release(unrecorded with { Deadlines = new LifecycleDeadlines() }), [NotificationKind.RecordingFailed]);
             default:
                 return Same(state);
         }

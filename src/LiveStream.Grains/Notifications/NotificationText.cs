@@ -16,6 +16,7 @@ internal static class NotificationText
             NotificationKind.Live => ($"Live now: {sessionEvent.Title}", "The session has started. Join now."),
             NotificationKind.RecordingReady => ($"Recording ready: {sessionEvent.Title}", "Watch the recording whenever you like."),
             NotificationKind.Cancelled => ($"Cancelled: {sessionEvent.Title}", $"The session planned for {start} will not take place."),
+            NotificationKind.RecordingFailed => ($"Recording failed: {sessionEvent.Title}", "The recording of your session was not ready in time; the session ended without one."),
             _ => throw new ArgumentOutOfRangeException(nameof(sessionEvent), sessionEvent.Kind, "Unknown notification kind."),
         };
     }

@@ -1,5 +1,6 @@
 using LiveStream.Abstractions.Notifications;
 using LiveStream.Abstractions.Sessions;
+using LiveStream.Infrastructure.Notifications;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -12,11 +13,13 @@ namespace LiveStream.Grains.Notifications;
 /// write as the state change that caused it, so it cannot be lost: if the process dies right after that write,
 /// the reminder registered just before it wakes the grain and <see cref="OnReminderAsync"/> publishes it.
 /// Publishing hands it to the (session, kind) fan-out grain, which is idempotent, so a retry after a crash
-/// between publish and clean-up costs nothing. The same reminder later sends the "starting soon" notice.
+/// between publish and clean-up costs nothing. The same reminder later sends the "starting soon" notice. An event
+/// for the mentor (<see cref="NotificationKinds.IsForMentor"/>) goes straight into the mentor's inbox instead.
 /// </summary>
 public sealed partial class SessionEventOutbox(
     IReminderRegistry reminders,
     IGrainFactory grains,
+    NotificationStore inbox,
     IOptions<NotificationOptions> options,
     TimeProvider clock,
     ILogger<SessionEventOutbox> logger)
@@ -43,6 +46,14 @@ public sealed partial class SessionEventOutbox(
             {
                 foreach (var pending in state.PendingEvents)
                 {
+                    if (pending.Kind.IsForMentor())
+                    {
+                        // One row, keyed (live, user, kind) like every inbox row, so a retried flush adds none.
+                        var (title, body) = NotificationText.For(pending);
+                        await inbox.RecordForUserAsync(pending, pending.MentorId, title, body, CancellationToken.None);
+                        continue;
+                    }
+
                     await grains.GetGrain<INotificationFanOutGrain>(NotificationFanOut.KeyFor(pending.LiveId, pending.Kind)).StartAsync(pending);
                 }
 

@@ -99,7 +99,10 @@ public sealed record SessionDetailResponse(
         viewers);
 }
 
-/// <summary>One inbox entry; <c>kind</c> is scheduled, reminder, live, recording-ready or cancelled; <c>id</c> is the cursor.</summary>
+/// <summary>
+/// One inbox entry; <c>kind</c> is scheduled, reminder, live, recording-ready or cancelled (to followers) or
+/// recording-failed (to the session's mentor); <c>id</c> is the cursor.
+/// </summary>
 public sealed record NotificationResponse(string Id, string LiveId, string MentorId, string Kind, string Title, string Body, DateTimeOffset CreatedAt)
 {
     public static NotificationResponse From(Notification notification) => new(

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
-using LiveStream.Grains;
+using LiveStream.Grains.Hosting;
 using LiveStream.Infrastructure.Postgres;
 using Orleans.Configuration;
 
@@ -69,20 +69,8 @@ public static class OrleansHostingExtensions
                     options.Invariant = Invariant;
                     options.ConnectionString = connectionString;
                 });
-                silo.AddCircuitBreakingGrainStorage(options =>
-                {
-                    options.Invariant = Invariant;
-                    options.ConnectionString = storageConnectionString;
-                });
-                silo.UseAdoNetReminderService(options =>
-                {
-                    options.Invariant = Invariant;
-                    options.ConnectionString = connectionString;
-                });
-                silo.AddActivityPropagation();
-                silo.AddIncomingGrainCallFilter<DatabaseFaultCallFilter>();
+                silo.AddLiveStreamSilo(builder.Configuration, connectionString, storageConnectionString);
                 silo.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
-                silo.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
         else
@@ -105,21 +93,6 @@ public static class OrleansHostingExtensions
                 client.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
-    }
-
-    /// <summary>
-    /// The ADO.NET grain storage registered under a name of its own and exposed as <see cref="GrainStorage.Name"/>
-    /// through <see cref="CircuitBreakingGrainStorage"/>. Rows do not record the provider name, so existing state is
-    /// read as before.
-    /// </summary>
-    private static void AddCircuitBreakingGrainStorage(this ISiloBuilder silo, Action<AdoNetGrainStorageOptions> configure)
-    {
-        const string inner = GrainStorage.Name + "-adonet";
-        silo.AddAdoNetGrainStorage(inner, configure);
-        silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(GrainStorage.Name, (services, _) => new CircuitBreakingGrainStorage(
-            services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(inner),
-            services.GetRequiredService<DatabaseCircuit>(),
-            services.GetRequiredService<ILogger<CircuitBreakingGrainStorage>>()));
     }
 
     /// <summary>Configured address first; on ECS the task's private IP; otherwise Orleans picks the host's.</summary>

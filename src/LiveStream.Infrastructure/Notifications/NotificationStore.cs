@@ -166,6 +166,23 @@ public sealed class NotificationStore(LiveStreamDataSources dataSources)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>One inbox row for one user (the session's mentor), not a fan-out; recording it twice changes nothing.</summary>
+    public async Task RecordForUserAsync(SessionEvent sessionEvent, string userId, string title, string body, CancellationToken cancellationToken)
+    {
+        await using var command = dataSources.Primary.CreateCommand("""
+            INSERT INTO notifications (live_id, mentee_id, kind, mentor_id, title, body)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (live_id, mentee_id, kind) DO NOTHING
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sessionEvent.LiveId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sessionEvent.Kind.ToName() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sessionEvent.MentorId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = title });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = body });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<Notification>> ListAsync(string menteeId, long afterId, int limit, CancellationToken cancellationToken)
     {
         // The inbox tolerates replica lag (bounded staleness, docs/operations.md): a notification appears a moment later.

@@ -1,0 +1,180 @@
+using System.Net;
+using System.Text.Json;
+using LiveStream.Testing;
+using Npgsql;
+using static LiveStream.Host.Tests.Media.MotoMedia;
+
+namespace LiveStream.Host.Tests.Media;
+
+/// <summary>
+/// <c>Media:Provider=aws</c> against the moto emulator: the lifecycle's deadlines and notifications that
+/// <see cref="AwsMediaTests"/> does not reach (a harvest that never completes; a deployment without input alerts).
+/// </summary>
+public sealed class AwsLifecycleTests
+{
+    private const string NoInputAlert = "RTMP Has No Audio/Video";
+
+    [Fact]
+    public async Task A_harvest_that_never_completes_ends_the_session_with_a_reason_deletes_its_resources_and_tells_the_mentor()
+    {
+        // Arrange: a short recording deadline; a session live on the emulator.
+        await using var moto = await MotoServer.StartAsync();
+        await using var proxy = new AwsRoutingProxy(moto.ServiceUrl);
+        var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
+        await using var database = await TestDatabase.CreateAsync();
+        var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
+        settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
+        settings["Media:RecordingTimeout"] = "00:00:05";
+        settings["Media:RetryDelay"] = "00:00:02";
+        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });
+        using var api = new ApiClient(host.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var token = await api.CreateMentorAsync(mentorId, "engines");
+        var liveId = await api.ScheduleAsync(mentorId, "engines", token);
+        using var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token);
+        var whileLive = await SessionResourcesAsync(moto, liveId);
+        var channel = Assert.Single(whileLive.MediaLiveChannels);
+        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, channel.Arn, NoInputAlert, set: false, DateTimeOffset.UtcNow);
+        await WaitForStateAsync(api, mentorId, liveId, token, "live");
+
+        // Act: stop; the harvest is requested but S3 never reports the manifest.
+        using var stop = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/stop", token: token);
+        var stopped = await ApiClient.JsonAsync(stop);
+        var givenUp = await WaitForRecordingFailureAsync(api, mentorId, liveId, token);
+        var left = await WaitForNoResourcesAsync(moto, whileLive);
+        var inbox = await InboxKindsAsync(database.ConnectionString, mentorId, liveId);
+
+        // Assert: ended without a recording, with the reason; nothing left running; the mentor, and only the mentor, told.
+        Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        Assert.Equal("ended", stopped.GetProperty("state").GetString());
+        Assert.Null(Text(stopped, "recordingFailure"));
+        Assert.Equal("ended", givenUp.GetProperty("state").GetString());
+        Assert.False(string.IsNullOrEmpty(Text(givenUp, "recordingFailure")));
+        Assert.Null(Text(givenUp, "recordingUrl"));
+        Assert.Empty(left);
+        Assert.Equal(["recording-failed"], inbox);
+    }
+
+    [Fact]
+    public async Task Without_input_alerts_a_session_goes_live_once_playable_and_followers_get_the_live_notification()
+    {
+        // Arrange: input alerts off, so nothing reports the encoder and the playback probe alone decides.
+        await using var moto = await MotoServer.StartAsync();
+        await using var proxy = new AwsRoutingProxy(moto.ServiceUrl);
+        var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
+        await using var database = await TestDatabase.CreateAsync();
+        var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
+        settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
+        settings["Media:Aws:UseInputAlerts"] = "false";
+        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });
+        using var api = new ApiClient(host.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var menteeId = Ids.New("mentee");
+        var token = await api.CreateMentorAsync(mentorId, "engines");
+        var menteeToken = await api.CreateMenteeAsync(menteeId);
+        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
+        }
+
+        var liveId = await api.ScheduleAsync(mentorId, "engines", token);
+        proxy.PlaylistHasSegment = false;
+
+        // Act: start; the channel runs but plays nothing yet, then its playlist lists a segment.
+        using var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token);
+        await SessionResourcesAsync(moto, liveId);
+        var beforePlayable = await ApiClient.JsonAsync(await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}", token: token));
+        proxy.PlaylistHasSegment = true;
+        var live = await WaitForStateAsync(api, mentorId, liveId, token, "live");
+        var kinds = await WaitForInboxAsync(api, menteeId, menteeToken, liveId, "live");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        Assert.Equal("starting", beforePlayable.GetProperty("state").GetString());
+        Assert.False(string.IsNullOrEmpty(Text(live, "playbackUrl")));
+        Assert.Contains("live", kinds);
+    }
+
+    /// <summary>The kinds of the mentee's notifications of one session, once one of <paramref name="kind"/> is there (or after the deadline).</summary>
+    private static async Task<List<string>> WaitForInboxAsync(ApiClient api, string menteeId, string token, string liveId, string kind)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using var page = JsonDocument.Parse(await api.ReadAsync($"/mentee/{menteeId}/notifications?limit=50", token));
+            var kinds = page.RootElement.GetProperty("items").EnumerateArray()
+                .Where(item => item.GetProperty("liveId").GetString() == liveId)
+                .Select(item => item.GetProperty("kind").GetString()!)
+                .ToList();
+            if (kinds.Contains(kind) || watch.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                return kinds;
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static async Task<JsonElement> WaitForRecordingFailureAsync(ApiClient api, string mentorId, string liveId, string token)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var last = string.Empty;
+        while (watch.Elapsed < TimeSpan.FromSeconds(45))
+        {
+            last = await api.ReadAsync($"/mentor/{mentorId}/live/{liveId}", token);
+            var detail = JsonDocument.Parse(last).RootElement;
+            if (Text(detail, "recordingFailure") is not null)
+            {
+                return detail.Clone();
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new Xunit.Sdk.XunitException($"Session {liveId} got no recording failure: {last}");
+    }
+
+    private static async Task<List<string>> WaitForNoResourcesAsync(MotoServer moto, SessionResources seen)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var alive = await LiveResourcesAsync(moto, seen);
+        while (alive.Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(500);
+            alive = await LiveResourcesAsync(moto, seen);
+        }
+
+        return alive;
+    }
+
+    /// <summary>The mentor's inbox rows of the session, as the notifications table holds them (polled: the outbox flushes after the write).</summary>
+    private static async Task<List<string>> InboxKindsAsync(string connectionString, string userId, string liveId)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var kinds = new List<string>();
+            await using (var command = dataSource.CreateCommand("SELECT kind FROM notifications WHERE mentee_id = $1 AND live_id = $2 ORDER BY id"))
+            {
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = liveId });
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    kinds.Add(reader.GetString(0));
+                }
+            }
+
+            if (kinds.Count > 0 || watch.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                return kinds;
+            }
+
+            await Task.Delay(250);
+        }
+    }
+}
