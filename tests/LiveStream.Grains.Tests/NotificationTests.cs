@@ -176,7 +176,7 @@ public sealed class NotificationTests(ClusterFixture fixture)
         await _world.WaitForNotificationsAsync(liveId, NotificationKind.Scheduled, 1);
         await fixture.Grains.GetGrain<ISessionNotificationHooks>(liveId).NotifyWentLiveAsync();
         await _world.WaitForNotificationsAsync(liveId, NotificationKind.Live, 1);
-        var inbox = fixture.Grains.GetGrain<IMenteeNotificationsGrain>(follower);
+        var inbox = fixture.Grains.GetGrain<IInboxGrain>(follower);
 
         // Act
         var first = await inbox.ListAsync(null, 1);

@@ -56,7 +56,7 @@ public sealed class NotificationWorld(IGrainFactory grains, TestDatabase databas
     }
 
     public async Task<IReadOnlyList<Notification>> InboxAsync(string menteeId) =>
-        (await grains.GetGrain<IMenteeNotificationsGrain>(menteeId).ListAsync(null, 100)).Items;
+        (await grains.GetGrain<IInboxGrain>(menteeId).ListAsync(null, 100)).Items;
 
     public Task<long> CountNotificationsAsync(string liveId, NotificationKind kind) =>
         Scalar("SELECT count(*) FROM notifications WHERE live_id = @live AND kind = @kind", liveId, kind);

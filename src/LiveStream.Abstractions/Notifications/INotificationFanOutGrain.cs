@@ -22,9 +22,12 @@ public static class NotificationFanOut
     public static string KeyFor(string liveId, NotificationKind kind) => $"{liveId}/{kind.ToName()}";
 }
 
-/// <summary>A mentee's notifications: serves their inbox (the fan-out's chunks are recorded by <see cref="INotificationBatchGrain"/>).</summary>
-[Alias("livestream.mentee-notifications")]
-public interface IMenteeNotificationsGrain : IGrainWithStringKey
+/// <summary>
+/// One user's inbox, keyed by user id: a mentee's notices of the mentors they follow (recorded by
+/// <see cref="INotificationBatchGrain"/>), a mentor's notices about their own sessions (e.g. <c>recording-failed</c>).
+/// </summary>
+[Alias("livestream.inbox")]
+public interface IInboxGrain : IGrainWithStringKey
 {
     /// <summary>Oldest first, strictly after the cursor <paramref name="after"/> (a notification id).</summary>
     [Alias("list")]

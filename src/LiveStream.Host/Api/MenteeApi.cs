@@ -72,7 +72,7 @@ public static class MenteeApi
             return Validation.NotFound("menteeId", $"Mentee '{menteeId}' does not exist.");
         }
 
-        var page = await grains.GetGrain<IMenteeNotificationsGrain>(menteeId).ListAsync(after, limit ?? Limits.DefaultPageSize);
+        var page = await grains.GetGrain<IInboxGrain>(menteeId).ListAsync(after, limit ?? Limits.DefaultPageSize);
         return TypedResults.Ok(NotificationListResponse.From(page));
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentors;
+using LiveStream.Abstractions.Notifications;
 using LiveStream.Host.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -15,6 +16,8 @@ public static class MentorApi
         mentors.MapPut("/", UpsertProfileAsync).WithSummary("Create or update the caller's mentor profile");
         mentors.MapGet("/", GetAsync).WithSummary("A mentor's profile and courses");
         mentors.MapPut("/courses/{courseId}", UpsertCourseAsync).WithSummary("Create or update one of the caller's courses");
+        mentors.MapGet("/notifications", ListNotificationsAsync)
+            .WithSummary("The caller's notices about their own sessions (e.g. a recording that failed), newest last, cursor paged");
     }
 
     private static async Task<Results<Ok<MentorProfileResponse>, ProblemHttpResult>> UpsertProfileAsync(
@@ -52,5 +55,27 @@ public static class MentorApi
             .UpsertCourseAsync(courseId, new CourseUpdate(request.Title ?? string.Empty, request.Description));
         views.ForgetMentor(mentorId);
         return TypedResults.Ok(CourseResponse.From(course));
+    }
+
+    private static async Task<Results<Ok<NotificationListResponse>, ValidationProblem, ProblemHttpResult>> ListNotificationsAsync(
+        string mentorId, string? after, int? limit, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!user.IsMentor(mentorId))
+        {
+            return Validation.Forbidden("Only that mentor can read their notifications.");
+        }
+
+        if (Validation.Paging(after, limit) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (await grains.GetGrain<IMentorGrain>(mentorId).GetAsync() is null)
+        {
+            return Validation.NotFound("mentorId", $"Mentor '{mentorId}' does not exist.");
+        }
+
+        var page = await grains.GetGrain<IInboxGrain>(mentorId).ListAsync(after, limit ?? Limits.DefaultPageSize);
+        return TypedResults.Ok(NotificationListResponse.From(page));
     }
 }

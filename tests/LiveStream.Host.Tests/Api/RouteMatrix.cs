@@ -63,6 +63,7 @@ public static partial class RouteMatrix
         ["PUT /mentor/{mentorId}"] = new(Access.OwnerMentor, ProfileJson),
         ["GET /mentor/{mentorId}"] = new(Access.SignedIn),
         ["PUT /mentor/{mentorId}/courses/{courseId}"] = new(Access.OwnerMentor, CourseJson),
+        ["GET /mentor/{mentorId}/notifications"] = new(Access.OwnerMentor),
 
         ["PUT /mentee/{menteeId}"] = new(Access.OwnerMentee, MenteeJson),
         ["GET /mentee/{menteeId}"] = new(Access.OwnerMentee),

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using LiveStream.Testing;
-using Npgsql;
 using static LiveStream.Host.Tests.Media.MotoMedia;
 
 namespace LiveStream.Host.Tests.Media;
@@ -42,7 +41,7 @@ public sealed class AwsLifecycleTests
         var stopped = await ApiClient.JsonAsync(stop);
         var givenUp = await WaitForRecordingFailureAsync(api, mentorId, liveId, token);
         var left = await WaitForNoResourcesAsync(moto, whileLive);
-        var inbox = await InboxKindsAsync(database.ConnectionString, mentorId, liveId);
+        var inbox = await WaitForInboxAsync(api, $"/mentor/{mentorId}", token, liveId, "recording-failed");
 
         // Assert: ended without a recording, with the reason; nothing left running; the mentor, and only the mentor, told.
         Assert.Equal(HttpStatusCode.OK, start.StatusCode);
@@ -86,7 +85,7 @@ public sealed class AwsLifecycleTests
         var beforePlayable = await ApiClient.JsonAsync(await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}", token: token));
         proxy.PlaylistHasSegment = true;
         var live = await WaitForStateAsync(api, mentorId, liveId, token, "live");
-        var kinds = await WaitForInboxAsync(api, menteeId, menteeToken, liveId, "live");
+        var kinds = await WaitForInboxAsync(api, $"/mentee/{menteeId}", menteeToken, liveId, "live");
 
         // Assert
         Assert.Equal(HttpStatusCode.OK, start.StatusCode);
@@ -95,13 +94,14 @@ public sealed class AwsLifecycleTests
         Assert.Contains("live", kinds);
     }
 
-    /// <summary>The kinds of the mentee's notifications of one session, once one of <paramref name="kind"/> is there (or after the deadline).</summary>
-    private static async Task<List<string>> WaitForInboxAsync(ApiClient api, string menteeId, string token, string liveId, string kind)
+    /// <summary>The kinds of a user's notifications of one session (<paramref name="user"/> is <c>/mentee/{id}</c> or
+    /// <c>/mentor/{id}</c>), once one of <paramref name="kind"/> is there (or after the deadline).</summary>
+    private static async Task<List<string>> WaitForInboxAsync(ApiClient api, string user, string token, string liveId, string kind)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            using var page = JsonDocument.Parse(await api.ReadAsync($"/mentee/{menteeId}/notifications?limit=50", token));
+            using var page = JsonDocument.Parse(await api.ReadAsync($"{user}/notifications?limit=50", token));
             var kinds = page.RootElement.GetProperty("items").EnumerateArray()
                 .Where(item => item.GetProperty("liveId").GetString() == liveId)
                 .Select(item => item.GetProperty("kind").GetString()!)
@@ -148,33 +148,5 @@ public sealed class AwsLifecycleTests
         }
 
         return alive;
-    }
-
-    /// <summary>The mentor's inbox rows of the session, as the notifications table holds them (polled: the outbox flushes after the write).</summary>
-    private static async Task<List<string>> InboxKindsAsync(string connectionString, string userId, string liveId)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            var kinds = new List<string>();
-            await using (var command = dataSource.CreateCommand("SELECT kind FROM notifications WHERE mentee_id = $1 AND live_id = $2 ORDER BY id"))
-            {
-                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = liveId });
-                await using var reader = await command.ExecuteReaderAsync();
-                while (await reader.ReadAsync())
-                {
-                    kinds.Add(reader.GetString(0));
-                }
-            }
-
-            if (kinds.Count > 0 || watch.Elapsed > TimeSpan.FromSeconds(15))
-            {
-                return kinds;
-            }
-
-            await Task.Delay(250);
-        }
     }
 }

@@ -45,7 +45,8 @@ function renderNav() {
   const user = signedIn();
   nav.replaceChildren(...(user
     ? [
-        user.role === 'mentee' ? h('a', { href: '#/inbox' }, 'Inbox') : h('a', { href: '#/' }, 'Console'),
+        ...(user.role === 'mentor' ? [h('a', { href: '#/' }, 'Console')] : []),
+        h('a', { href: '#/inbox' }, 'Inbox'),
         h('span', { class: 'who', 'data-signed-in': user.userId }, `${user.userId} (${user.role})`),
         h('button', { type: 'button', class: 'link', onclick: () => { saveSignIn(null); location.hash = '#/signin'; void route(); } }, 'Sign out'),
       ]

@@ -119,18 +119,20 @@ export function sessionList(mentorId, items, link) {
       h('div', { class: 'meta' }, formatTime(s.scheduledStart)))));
 }
 
+/** The signed-in user's inbox: a mentee's notices of followed mentors, a mentor's notices about their own sessions. */
 export async function inbox() {
   const me = /** @type {import('./api.js').SignedIn} */ (signedIn());
+  const mentor = me.role === 'mentor';
   const list = h('ul', { class: 'inbox plain', 'aria-label': 'Notifications' });
   const more = h('button', { type: 'button', class: 'link' }, 'Load more');
   /** @type {string | null} */
   let cursor = null;
   const load = async () => {
-    const page = await api('GET', `/mentee/${segment(me.userId)}/notifications?limit=20${cursor ? `&after=${encodeURIComponent(cursor)}` : ''}`);
+    const page = await api('GET', `/${me.role}/${segment(me.userId)}/notifications?limit=20${cursor ? `&after=${encodeURIComponent(cursor)}` : ''}`);
     // Newest last from the API; the inbox shows the newest on top.
     for (const n of page.items) {
       list.prepend(h('li', { 'data-notification': n.kind },
-        h('a', { href: `#/session/${segment(n.mentorId)}/${segment(n.liveId)}` }, h('strong', {}, n.title)),
+        h('a', { href: mentor ? `#/console/${segment(n.liveId)}` : `#/session/${segment(n.mentorId)}/${segment(n.liveId)}` }, h('strong', {}, n.title)),
         h('p', {}, n.body), h('div', { class: 'meta' }, `${n.kind} · ${formatTime(n.createdAt)}`)));
     }
     cursor = page.next ?? cursor;
@@ -139,7 +141,9 @@ export async function inbox() {
   more.addEventListener('click', () => void load());
   await load();
   return h('section', { class: 'page' }, h('h1', {}, 'Inbox'),
-    list.childElementCount ? list : h('p', {}, 'No notifications yet. Follow a mentor to hear about their sessions.'), more);
+    list.childElementCount ? list : h('p', {}, mentor
+      ? 'No notices. You hear here when something goes wrong with a session, e.g. a recording that failed.'
+      : 'No notifications yet. Follow a mentor to hear about their sessions.'), more);
 }
 
 /**

@@ -7,10 +7,10 @@ using LiveStream.Infrastructure.Notifications;
 namespace LiveStream.Grains;
 
 /// <summary>
-/// One mentee's inbox. The fan-out's chunks are recorded by <see cref="NotificationBatchGrain"/> straight into the
-/// notifications table; this grain only reads it, so it holds no state.
+/// One user's inbox (a mentee's or a mentor's). The fan-out's chunks and a session's notices to its mentor are written
+/// straight into the notifications table; this grain only reads it, so it holds no state.
 /// </summary>
-public sealed class MenteeNotificationsGrain(NotificationStore store) : Grain, IMenteeNotificationsGrain
+public sealed class InboxGrain(NotificationStore store) : Grain, IInboxGrain
 {
     public async Task<Page<Notification>> ListAsync(string? after, int limit)
     {
