@@ -28,6 +28,12 @@ public sealed class MediaLiveClient(AwsClientCore core)
         return answer.SecurityGroup;
     }
 
+    /// <summary>The account's input security groups (first page); a group has no name, so a retried creation is found by its tags.</summary>
+    public async Task<IReadOnlyList<MediaLiveInputSecurityGroup>> ListInputSecurityGroupsAsync(CancellationToken cancellationToken) =>
+        (await core.SendJsonAsync(
+            Service, "ListInputSecurityGroups", HttpMethod.Get, "/prod/inputSecurityGroups",
+            AwsJsonContext.Default.MediaLiveListInputSecurityGroupsAnswer, cancellationToken).ConfigureAwait(false)).InputSecurityGroups ?? [];
+
     public Task DeleteInputSecurityGroupAsync(string inputSecurityGroupId, CancellationToken cancellationToken) =>
         core.SendJsonAsync(
             Service, "DeleteInputSecurityGroup", HttpMethod.Delete,

@@ -35,7 +35,10 @@ public sealed record MediaLiveInputSecurityGroup(
     string Arn,
     string? State,
     IReadOnlyList<MediaLiveInputWhitelistRule>? WhitelistRules,
-    IReadOnlyList<string>? Inputs);
+    IReadOnlyList<string>? Inputs)
+{
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+}
 
 public sealed record MediaLiveInputWhitelistRule(string Cidr);
 
@@ -63,7 +66,10 @@ public sealed record MediaLiveInput(
     string? InputClass,
     IReadOnlyList<MediaLiveInputDestination>? Destinations,
     IReadOnlyList<string>? AttachedChannels,
-    IReadOnlyList<string>? SecurityGroups);
+    IReadOnlyList<string>? SecurityGroups)
+{
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+}
 
 /// <summary>Where an encoder pushes to; <see cref="Url"/> is the full RTMP URL including the stream name.</summary>
 public sealed record MediaLiveInputDestination(string? Url, string? Ip, string? Port);
@@ -93,7 +99,10 @@ public sealed record MediaLiveChannel(
     IReadOnlyList<MediaLiveInputAttachment>? InputAttachments,
     IReadOnlyList<MediaLiveOutputDestination>? Destinations,
     MediaLiveEncoderSettings? EncoderSettings,
-    int? PipelinesRunningCount);
+    int? PipelinesRunningCount)
+{
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+}
 
 public sealed record MediaLiveInputAttachment(string? InputAttachmentName, string? InputId, MediaLiveInputSettings? InputSettings);
 
@@ -144,3 +153,5 @@ internal sealed record MediaLiveCreateChannelAnswer(MediaLiveChannel Channel);
 internal sealed record MediaLiveListInputsAnswer(IReadOnlyList<MediaLiveInput>? Inputs, string? NextToken);
 
 internal sealed record MediaLiveListChannelsAnswer(IReadOnlyList<MediaLiveChannel>? Channels, string? NextToken);
+
+internal sealed record MediaLiveListInputSecurityGroupsAnswer(IReadOnlyList<MediaLiveInputSecurityGroup>? InputSecurityGroups, string? NextToken);

@@ -22,6 +22,12 @@ public sealed class MediaPackageClient(AwsClientCore core)
             Service, "DescribeChannel", HttpMethod.Get, $"/channels/{AwsPaths.Id(channelId, nameof(channelId))}",
             AwsJsonContext.Default.MediaPackageChannel, cancellationToken);
 
+    /// <summary>The account's channels (first page; the signer sends no query string); the sweeper finds strays here by tag.</summary>
+    public async Task<IReadOnlyList<MediaPackageChannel>> ListChannelsAsync(CancellationToken cancellationToken) =>
+        (await core.SendJsonAsync(
+            Service, "ListChannels", HttpMethod.Get, "/channels",
+            AwsJsonContext.Default.MediaPackageListChannelsAnswer, cancellationToken).ConfigureAwait(false)).Channels ?? [];
+
     /// <summary>Deletes a channel; its origin endpoints have to be deleted first.</summary>
     public Task DeleteChannelAsync(string channelId, CancellationToken cancellationToken) =>
         core.SendJsonAsync(

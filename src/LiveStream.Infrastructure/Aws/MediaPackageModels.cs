@@ -53,7 +53,10 @@ public sealed record MediaPackageOriginEndpoint(
     string? ManifestName,
     int? StartoverWindowSeconds,
     int? TimeDelaySeconds,
-    MediaPackageHlsPackage? HlsPackage);
+    MediaPackageHlsPackage? HlsPackage)
+{
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+}
 
 public sealed record MediaPackageHlsPackage
 {
@@ -89,6 +92,8 @@ public sealed record MediaPackageHarvestJob(
     DateTimeOffset? EndTime,
     DateTimeOffset? CreatedAt,
     MediaPackageS3Destination? S3Destination);
+
+internal sealed record MediaPackageListChannelsAnswer(IReadOnlyList<MediaPackageChannel>? Channels, string? NextToken);
 
 internal sealed record MediaPackageListOriginEndpointsAnswer(IReadOnlyList<MediaPackageOriginEndpoint>? OriginEndpoints, string? NextToken);
 

@@ -51,4 +51,19 @@ public sealed class AwsMediaOptions
 
     /// <summary>How long before the scheduled start the channel is created and started (MediaLive needs a minute or two).</summary>
     public TimeSpan PrewarmLead { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How often the sweeper looks for resources no session in use owns (a reminder: at least a minute). Its cost is
+    /// a handful of list calls; what a stray costs is MediaLive time, so minutes, not hours.
+    /// </summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long after a silo starts the first sweep runs (so a fleet restart does not wait a whole interval).</summary>
+    public TimeSpan SweepFirstAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a resource must have been seen unused (its session not in use) before it is deleted: covers a
+    /// creation whose session has not saved it yet, and a session whose own cleanup is still running.
+    /// </summary>
+    public TimeSpan SweepGrace { get; set; } = TimeSpan.FromMinutes(15);
 }

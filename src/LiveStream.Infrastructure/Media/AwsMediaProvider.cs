@@ -110,7 +110,10 @@ public sealed partial class AwsMediaProvider(
 
         if (!resources.ContainsKey(SecurityGroupKey))
         {
-            resources[SecurityGroupKey] = (await mediaLive.CreateInputSecurityGroupAsync(Options.AllowedCidrs, tags, cancellationToken)).Id;
+            // A group has no name and no idempotency token: one created by an attempt whose answer was lost is found by its tag.
+            var group = (await SessionSecurityGroupsAsync(liveId, cancellationToken)).FirstOrDefault()
+                ?? await mediaLive.CreateInputSecurityGroupAsync(Options.AllowedCidrs, tags, cancellationToken);
+            resources[SecurityGroupKey] = group.Id;
             await SaveAsync();
         }
 
@@ -134,14 +137,20 @@ public sealed partial class AwsMediaProvider(
         var packageChannelId = ChannelName(liveId);
         if (!resources.ContainsKey(PackageChannelKey))
         {
-            await IgnoreConflictAsync(() => mediaPackage.CreateChannelAsync(packageChannelId, $"LiveStream session {liveId}", tags, cancellationToken));
+            // Looked up before creating: an attempt whose answer was lost created it, and a second create is refused
+            // by MediaPackage (or, on an emulator, silently makes a second one).
+            if (!await PackageChannelExistsAsync(packageChannelId, cancellationToken))
+            {
+                await IgnoreConflictAsync(() => mediaPackage.CreateChannelAsync(packageChannelId, $"LiveStream session {liveId}", tags, cancellationToken));
+            }
+
             resources[PackageChannelKey] = packageChannelId;
             await SaveAsync();
         }
 
         if (!resources.ContainsKey(EndpointKey))
         {
-            var endpointId = $"{packageChannelId}-hls";
+            var endpointId = EndpointId(liveId);
             var endpoint = (await mediaPackage.ListOriginEndpointsAsync(cancellationToken)).FirstOrDefault(e => e.Id == endpointId)
                 ?? await mediaPackage.CreateOriginEndpointAsync(
                     new CreateOriginEndpointRequest(endpointId, packageChannelId)
@@ -225,7 +234,8 @@ public sealed partial class AwsMediaProvider(
         var resources = channel.Resources;
         if (resources.GetValueOrDefault(ChannelKey) is { } channelId)
         {
-            await IgnoreMissingAsync(() => mediaLive.StopChannelAsync(channelId, cancellationToken));
+            // A retried stop finds the channel stopping or idle already, which MediaLive refuses as a conflict.
+            await IgnoreMissingAsync(() => IgnoreConflictAsync(() => mediaLive.StopChannelAsync(channelId, cancellationToken)));
         }
 
         if (resources.GetValueOrDefault(EndpointKey) is not { } endpointId)
@@ -233,7 +243,13 @@ public sealed partial class AwsMediaProvider(
             return new MediaRecordingRequest(null, Pending: false);
         }
 
-        var start = DateTimeOffset.Parse(resources[StartedKey], CultureInfo.InvariantCulture);
+        if (resources.GetValueOrDefault(StartedKey) is not { } started)
+        {
+            // The channel was never started (a start that failed before its last step): nothing was broadcast to harvest.
+            return new MediaRecordingRequest(null, Pending: false);
+        }
+
+        var start = DateTimeOffset.Parse(started, CultureInfo.InvariantCulture);
         var end = clock.GetUtcNow();
         if (end - start < TimeSpan.FromSeconds(1))
         {
@@ -260,36 +276,91 @@ public sealed partial class AwsMediaProvider(
     public async Task DeleteChannelAsync(MediaChannel channel, CancellationToken cancellationToken)
     {
         var resources = channel.Resources;
+        var liveId = channel.LiveId;
+
+        // What the session saved, and what a creation whose answer (or checkpoint) was lost left under the session's
+        // name or tag: deleting only the saved ids would leave those running.
+        var channelIds = (await mediaLive.ListChannelsAsync(cancellationToken))
+            .Where(c => c.Name == ChannelName(liveId) && IsAlive(c.State)).Select(c => c.Id)
+            .Union(resources.GetValueOrDefault(ChannelKey) is { } savedChannel ? [savedChannel] : [])
+            .ToList();
+        var inputIds = (await mediaLive.ListInputsAsync(cancellationToken))
+            .Where(i => i.Name == ChannelName(liveId) && IsAlive(i.State)).Select(i => i.Id)
+            .Union(resources.GetValueOrDefault(InputKey) is { } savedInput ? [savedInput] : [])
+            .ToList();
+        var groupIds = (await SessionSecurityGroupsAsync(liveId, cancellationToken)).Select(g => g.Id)
+            .Union(resources.GetValueOrDefault(SecurityGroupKey) is { } savedGroup ? [savedGroup] : [])
+            .ToList();
 
         // Order matters: the channel holds the input, the endpoint belongs to the package channel, the input to the group.
-        if (resources.GetValueOrDefault(ChannelKey) is { } channelId)
+        foreach (var channelId in channelIds)
         {
-            await IgnoreMissingAsync(() => mediaLive.StopChannelAsync(channelId, cancellationToken));
-            await IgnoreMissingAsync(() => mediaLive.DeleteChannelAsync(channelId, cancellationToken));
+            await DeleteMediaLiveChannelAsync(channelId, cancellationToken);
         }
 
-        if (resources.GetValueOrDefault(EndpointKey) is { } endpointId)
-        {
-            await IgnoreMissingAsync(() => mediaPackage.DeleteOriginEndpointAsync(endpointId, cancellationToken));
-        }
+        // MediaPackage ids are deterministic, so they are known even when never saved.
+        await IgnoreMissingAsync(() => mediaPackage.DeleteOriginEndpointAsync(resources.GetValueOrDefault(EndpointKey) ?? EndpointId(liveId), cancellationToken));
+        await IgnoreMissingAsync(() => mediaPackage.DeleteChannelAsync(resources.GetValueOrDefault(PackageChannelKey) ?? ChannelName(liveId), cancellationToken));
 
-        if (resources.GetValueOrDefault(PackageChannelKey) is { } packageChannelId)
-        {
-            await IgnoreMissingAsync(() => mediaPackage.DeleteChannelAsync(packageChannelId, cancellationToken));
-        }
-
-        if (resources.GetValueOrDefault(InputKey) is { } inputId)
+        foreach (var inputId in inputIds)
         {
             await IgnoreMissingAsync(() => mediaLive.DeleteInputAsync(inputId, cancellationToken));
         }
 
-        if (resources.GetValueOrDefault(SecurityGroupKey) is { } groupId)
+        foreach (var groupId in groupIds)
         {
             await IgnoreMissingAsync(() => mediaLive.DeleteInputSecurityGroupAsync(groupId, cancellationToken));
         }
 
-        LogDeleted(channel.LiveId);
+        LogDeleted(liveId);
     }
+
+    /// <summary>Stops (when running) and deletes a channel; one already deleting or gone is left alone, so a retried delete converges.</summary>
+    private async Task DeleteMediaLiveChannelAsync(string channelId, CancellationToken cancellationToken)
+    {
+        MediaLiveChannel described;
+        try
+        {
+            described = await mediaLive.DescribeChannelAsync(channelId, cancellationToken);
+        }
+        catch (AwsServiceException exception) when (exception.IsNotFound)
+        {
+            return;
+        }
+
+        if (!IsAlive(described.State))
+        {
+            return;
+        }
+
+        if (described.State is MediaLiveChannelStates.Starting or MediaLiveChannelStates.Running or MediaLiveChannelStates.Recovering)
+        {
+            await IgnoreMissingAsync(() => IgnoreConflictAsync(() => mediaLive.StopChannelAsync(channelId, cancellationToken)));
+        }
+
+        // Still stopping is a conflict: the effect fails and its retry deletes the channel once it is idle.
+        await IgnoreMissingAsync(() => mediaLive.DeleteChannelAsync(channelId, cancellationToken));
+    }
+
+    private async Task<bool> PackageChannelExistsAsync(string packageChannelId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await mediaPackage.DescribeChannelAsync(packageChannelId, cancellationToken);
+            return true;
+        }
+        catch (AwsServiceException exception) when (exception.IsNotFound)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The session's input security groups, found by tag (a group has no name).</summary>
+    private async Task<IReadOnlyList<MediaLiveInputSecurityGroup>> SessionSecurityGroupsAsync(string liveId, CancellationToken cancellationToken) =>
+        [.. (await mediaLive.ListInputSecurityGroupsAsync(cancellationToken))
+            .Where(g => g.State is not "DELETED" && g.Tags?.GetValueOrDefault(TagKey) == liveId)];
+
+    private static string EndpointId(string liveId) => $"{ChannelName(liveId)}-hls";
 
     private string PlaybackUrl(MediaPackageOriginEndpoint endpoint)
     {
@@ -316,9 +387,9 @@ public sealed partial class AwsMediaProvider(
         {
             await call();
         }
-        catch (AwsServiceException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+        catch (AwsServiceException exception) when (exception.IsNotFound)
         {
-            // Already gone: deleting is idempotent.
+            // Already gone (AWS answers 404; some emulators 400 with the same error code): deleting is idempotent.
         }
     }
 

@@ -47,23 +47,29 @@ public static class MediaServiceCollectionExtensions
                     options => options.MediaLiveRoleArn.Length > 0 && options.HarvestRoleArn.Length > 0 && options.RecordingsBucket.Length > 0
                         && options.RecordingsBaseUrl.Length > 0 && options.AllowedCidrs.Length > 0 && options.StartoverWindow > TimeSpan.Zero,
                     "Media:Aws needs MediaLiveRoleArn, HarvestRoleArn, RecordingsBucket, RecordingsBaseUrl, AllowedCidrs and a positive StartoverWindow.")
+                .Validate(
+                    options => options.SweepInterval > TimeSpan.Zero && options.SweepFirstAfter >= TimeSpan.Zero && options.SweepGrace >= TimeSpan.Zero,
+                    "Media:Aws:SweepInterval must be positive, SweepFirstAfter and SweepGrace not negative.")
                 .Validate(options => !options.UseInputAlerts || options.InputAlertTypes.Length > 0, "Media:Aws:InputAlertTypes must name at least one alert type while UseInputAlerts is on.")
                 .ValidateOnStart();
             services.AddSingleton<AwsMediaProvider>();
+            services.AddSingleton<AwsMediaSweeper>();
             services.AddHttpClient(AwsMediaProvider.PlaybackProbeClient, client => client.Timeout = TimeSpan.FromSeconds(3));
         }
         return services;
     }
 
     /// <summary>
-    /// The media events queue listener (AWS: S3 recordings and MediaLive alerts). Only processes that host grains
-    /// register it: the API role's task role may not receive from the queue, and events are grain calls anyway.
+    /// The media events queue listener (AWS: S3 recordings and MediaLive alerts) and the sweeper of stray AWS
+    /// resources. Only processes that host grains register them: the API role's task role may not receive from the
+    /// queue nor list or delete media resources, and both are grain work anyway.
     /// </summary>
     public static IServiceCollection AddLiveStreamMediaEvents(this IServiceCollection services, IConfiguration configuration)
     {
         if (IsProvider(configuration[$"{MediaOptions.Section}:Provider"], AwsMediaProvider.ProviderName))
         {
             services.AddHostedService<RecordingEventListener>();
+            services.AddHostedService<MediaSweeperStarter>();
         }
 
         return services;

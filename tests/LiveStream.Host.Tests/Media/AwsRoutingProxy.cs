@@ -10,7 +10,8 @@ namespace LiveStream.Host.Tests.Media;
 /// <summary>
 /// The one AWS service URL the host is given: forwards everything to the emulator, except the two MediaLive /
 /// MediaPackage calls the emulator lacks (input security groups, harvest jobs), which it records as received off the
-/// wire (for signature and body checks) and answers the way AWS documents.
+/// wire (for signature and body checks) and answers the way AWS documents; input security groups are kept (created,
+/// listed with their tags, deleted) so what a session leaves behind can be counted.
 /// </summary>
 internal sealed class AwsRoutingProxy : IAsyncDisposable
 {
@@ -20,6 +21,7 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private int _groups;
+    private readonly ConcurrentDictionary<string, JsonElement> _securityGroups = new(StringComparer.Ordinal);
     private readonly Lock _faults = new();
     private (Func<CapturedRequest, bool> Match, bool AfterForward)? _fault;
     private (Func<CapturedRequest, bool> Match, TaskCompletionSource Reached)? _hold;
@@ -65,6 +67,9 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
 
         return reached.Task;
     }
+
+    /// <summary>The input security groups that exist (created and not deleted), with their tags.</summary>
+    public IReadOnlyList<JsonElement> SecurityGroups => [.. _securityGroups.Values];
 
     /// <summary>The requests answered here rather than by the emulator.</summary>
     public IReadOnlyList<CapturedRequest> Stubbed => [.. _stubbed];
@@ -153,7 +158,8 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
         else if (path.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal) || path.StartsWith("/harvest_jobs", StringComparison.Ordinal))
         {
             _stubbed.Enqueue(request);
-            (status, contentType, answer) = (200, "application/json", Encoding.UTF8.GetBytes(StubAnswer(request, path)));
+            var (stubStatus, stubBody) = StubAnswer(request, path);
+            (status, contentType, answer) = (stubStatus, "application/json", Encoding.UTF8.GetBytes(stubBody));
         }
         else
         {
@@ -196,32 +202,44 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
     private static (int, string, byte[]) Injected() =>
         (400, "application/json", Encoding.UTF8.GetBytes("{\"message\":\"Injected fault\",\"__type\":\"BadRequestException\"}"));
 
-    private string StubAnswer(CapturedRequest request, string path)
+    private (int Status, string Body) StubAnswer(CapturedRequest request, string path)
     {
+        if (path.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal) && request.Method != "POST")
+        {
+            if (request.Method == "GET")
+            {
+                return (200, JsonSerializer.Serialize(new { inputSecurityGroups = _securityGroups.Values.ToArray() }));
+            }
+
+            return request.Method == "DELETE" && _securityGroups.TryRemove(path[(path.LastIndexOf('/') + 1)..], out _)
+                ? (200, "{}")
+                : (404, "{\"message\":\"Input security group not found\",\"__type\":\"NotFoundException\"}");
+        }
+
         if (request.Method != "POST")
         {
-            return "{}";
+            return (200, "{}");
         }
 
         using var json = JsonDocument.Parse(request.Body);
         if (path.StartsWith("/prod/inputSecurityGroups", StringComparison.Ordinal))
         {
             var id = (1000000 + Interlocked.Increment(ref _groups)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return JsonSerializer.Serialize(new
+            var group = JsonSerializer.SerializeToElement(new
             {
-                securityGroup = new
-                {
-                    id,
-                    arn = $"arn:aws:medialive:us-east-1:123456789012:inputSecurityGroup:{id}",
-                    state = "IDLE",
-                    whitelistRules = json.RootElement.GetProperty("whitelistRules"),
-                    inputs = Array.Empty<string>(),
-                },
+                id,
+                arn = $"arn:aws:medialive:us-east-1:123456789012:inputSecurityGroup:{id}",
+                state = "IDLE",
+                whitelistRules = json.RootElement.GetProperty("whitelistRules"),
+                inputs = Array.Empty<string>(),
+                tags = json.RootElement.TryGetProperty("tags", out var tags) ? tags.Clone() : JsonSerializer.SerializeToElement(new { }),
             });
+            _securityGroups[id] = group;
+            return (200, JsonSerializer.Serialize(new { securityGroup = group }));
         }
 
         var root = json.RootElement;
-        return JsonSerializer.Serialize(new
+        return (200, JsonSerializer.Serialize(new
         {
             id = root.GetProperty("id").GetString(),
             arn = $"arn:aws:mediapackage:us-east-1:123456789012:harvest_jobs/{root.GetProperty("id").GetString()}",
@@ -232,6 +250,6 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
             endTime = root.GetProperty("endTime").GetString(),
             createdAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
             s3Destination = root.GetProperty("s3Destination"),
-        });
+        }));
     }
 }

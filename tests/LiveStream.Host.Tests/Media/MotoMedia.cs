@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Amazon.Runtime;
@@ -155,6 +156,19 @@ internal static class MotoMedia
         }
 
         return alive;
+    }
+
+    /// <summary>Creates a resource on the emulator directly (as another process, or a lost creation, would have), answering its JSON.</summary>
+    public static async Task<JsonElement> MotoPostAsync(Uri serviceUrl, string service, string path, object body)
+    {
+        using var http = new HttpClient { BaseAddress = serviceUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path.TrimStart('/')) { Content = JsonContent.Create(body) };
+        request.Headers.TryAddWithoutValidation(
+            "Authorization", $"AWS4-HMAC-SHA256 Credential={MotoServer.AccessKey}/20260101/{MotoServer.Region}/{service}/aws4_request, SignedHeaders=host, Signature=0");
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
     }
 
     private static async Task<(HttpStatusCode Status, JsonElement Body)> MotoGetAsync(MotoServer moto, string service, string path)
