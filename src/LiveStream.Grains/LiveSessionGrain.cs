@@ -39,6 +39,7 @@ public sealed partial class LiveSessionGrain(
     private ILiveSessionEffects? _self;
     private IGrainTimer? _feedTimer;
     private IGrainTimer? _probeTimer;
+    private IGrainTimer? _resumeTimer;
     private LiveStreamMetrics.LiveSession? _liveMetrics;
 
     private LifecycleState Lifecycle => state.State.Lifecycle;
@@ -58,7 +59,21 @@ public sealed partial class LiveSessionGrain(
         // Taken on the turn: a long stop reports back through it from a thread pool thread.
         _self = this.AsReference<ILiveSessionEffects>();
         TrackLive();
+        if (Lifecycle.Outbox.Count > 0 && (Lifecycle.RetryAt is not { } retryAt || retryAt <= clock.GetUtcNow()))
+        {
+            // Effects left pending by a silo that died mid-way resume now, not at the next reminder tick (a minute or
+            // more); on a timer, so a failing effect cannot fail the activation or the call that caused it.
+            _resumeTimer = this.RegisterGrainTimer(ResumeOutboxAsync, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        }
+
         return Task.CompletedTask;
+    }
+
+    private async Task ResumeOutboxAsync(CancellationToken cancellationToken)
+    {
+        _resumeTimer?.Dispose();
+        _resumeTimer = null;
+        await RunOutboxAsync();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
