@@ -87,6 +87,7 @@ start_one() {
   Auth__DevTokens__SigningKey=$(signing_key) \
   Media__Local__CallbackSecret=$(callback_secret) \
   Media__Playback__SigningKey=$(playback_key) \
+  Media__Local__Directory="$dir/media" \
   ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} \
   Database__MigrateOnStart=false \
   LiveStream__Role=$(role_of "$name") \
@@ -175,6 +176,7 @@ case "${1:-}" in
     printf 'export CLUSTER_CALLBACK_SECRET=%q\n' "$(callback_secret)"
     printf 'export CLUSTER_SILOS=%q\n' "silo1=$(silo_port silo1),silo2=$(silo_port silo2),silo3=$(silo_port silo3)"
     printf 'export CLUSTER_ID=%q\n' "${CLUSTER_ID:-local-cluster}"
+    printf 'export CLUSTER_MEDIA_DIRECTORY=%q\n' "$dir/media"
     ;;
   *)
     sed -n '2,13p' "$0" >&2; exit 2 ;;
