@@ -100,9 +100,9 @@ public sealed class LiveSessionGrain(
         return Task.CompletedTask;
     }
 
-    public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
+    public Task<SessionSnapshot?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(state.State.Session);
 
-    public async Task<SessionView?> GetViewAsync()
+    public async Task<SessionView?> GetViewAsync(CancellationToken cancellationToken = default)
     {
         if (state.State.Session is not { } session)
         {
@@ -116,7 +116,7 @@ public sealed class LiveSessionGrain(
         return new SessionView(session, reactions, _room?.Viewers ?? 0);
     }
 
-    public async Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction)
+    public async Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default)
     {
         if (RequireSession(mentorId).State != SessionState.Live)
         {
@@ -133,7 +133,7 @@ public sealed class LiveSessionGrain(
         return snapshot;
     }
 
-    public async Task<System.Collections.Immutable.ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction) =>
+    public async Task<System.Collections.Immutable.ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default) =>
         (await ReactAsync(mentorId, interaction)).Counts;
 
     public async Task<bool> DeleteCommentAsync(string mentorId, long commentId)
@@ -160,7 +160,7 @@ public sealed class LiveSessionGrain(
         }
     }
 
-    public async Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit)
+    public async Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit, CancellationToken cancellationToken = default)
     {
         RequireSession(mentorId);
         var snapshot = await Room.GetAsync(afterCommentId, limit);
@@ -183,7 +183,7 @@ public sealed class LiveSessionGrain(
         Room.ReportViewers(observer, viewers);
     }
 
-    public async Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds)
+    public async Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds, CancellationToken cancellationToken = default)
     {
         var session = RequireSession(mentorId);
         var points = session.StartedAt is null ? [] : await interactions.TimelineAsync(session.LiveId);

@@ -82,6 +82,7 @@ public static class OrleansHostingExtensions
                 silo.AddActivityPropagation();
                 silo.AddIncomingGrainCallFilter<DatabaseFaultCallFilter>();
                 silo.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
+                silo.Services.AddSingleton<Grains.ISiloDepartureCheck, SiloDepartureCheck>();
                 silo.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
         }
@@ -101,6 +102,8 @@ public static class OrleansHostingExtensions
                 });
                 client.ConfigureGateways(builder.Configuration);
                 client.AddActivityPropagation();
+                client.Services.AddSingleton<SiloLossSignal>();
+                client.Services.AddSingleton<IClusterConnectionStatusObserver>(services => services.GetRequiredService<SiloLossSignal>());
                 client.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
                 client.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });
