@@ -11,7 +11,7 @@ namespace LiveStream.Host.Hosting;
 /// </summary>
 public sealed partial class SiloLossSignal(IServiceProvider services, ILogger<SiloLossSignal> logger) : IClusterConnectionStatusObserver
 {
-    private const int ConfirmAttempts = 6;
+    private const int ConfirmAttempts = 8;
 
     private CancellationTokenSource _current = new();
     private int _confirming;
@@ -62,14 +62,15 @@ public sealed partial class SiloLossSignal(IServiceProvider services, ILogger<Si
         try
         {
             await Task.Yield();
-            var grain = services.GetRequiredService<IGrainFactory>().GetGrain<ISiloDepartureGrain>(0);
-            // A stateless worker called from a client lands on a silo picked at random, which may be the dead
-            // one until it is declared dead: each attempt picks again.
+            var grains = services.GetRequiredService<IGrainFactory>();
+            // Placing even a stateless worker looks its key up in the grain directory, and the partition owning a
+            // key may be the dead silo until it is declared dead (measured: every attempt with one key failed).
+            // A fresh key per attempt lands on another partition, most likely a live one.
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    LogDeparturesConfirmed(await grain.ConfirmDeparturesAsync());
+                    LogDeparturesConfirmed(await grains.GetGrain<ISiloDepartureGrain>(Random.Shared.NextInt64()).ConfirmDeparturesAsync());
                     return;
                 }
                 catch (Exception exception) when (attempt < ConfirmAttempts && RetryIdempotentCallsFilter.IsTransient(exception))
