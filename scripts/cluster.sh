@@ -16,7 +16,8 @@
 # from the replica (ConnectionStrings__PostgresRead).
 # Ports (all derived from CLUSTER_BASE_PORT, default 8100): api1/api2 HTTP base+0/base+1; silo1..3 HTTP base+10..12,
 # silo base+20..22, gateway base+30..32. PostgreSQL on LIVESTREAM_PG_PORT (default 55434), data in .local/cluster/pg.
-# Logs and pids: .local/cluster/<name>.log, .local/cluster/<name>.pid.
+# Logs and pids: .local/cluster/<name>.log, .local/cluster/<name>.pid. The chaos load schedules sessions far faster than a
+# mentor would, so the schedule burst is lifted (CLUSTER_SCHEDULE_BURST, default 100000) to keep its 429s out of the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -88,6 +89,7 @@ start_one() {
   Media__Local__CallbackSecret=$(callback_secret) \
   Media__Playback__SigningKey=$(playback_key) \
   Media__Local__Directory="$dir/media" \
+  RateLimits__ScheduleBurst=${CLUSTER_SCHEDULE_BURST:-100000} \
   ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} \
   Database__MigrateOnStart=false \
   LiveStream__Role=$(role_of "$name") \

@@ -97,24 +97,19 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
 
     /// <summary>
     /// <paramref name="operation"/>'s result, or <see cref="DatabaseUnavailableException"/> once it has run longer than
-    /// <see cref="OperationLimit"/>. The abandoned operation finishes (or fails) on its own; nothing waits for it,
-    /// and a write it still makes was never acknowledged, so a client retry with its idempotency key counts it once.
+    /// <see cref="OperationLimit"/>, which counts against this circuit like any other unavailability (so a hung server
+    /// opens it after <see cref="FailureThreshold"/> such waits, and later callers are refused at once). The abandoned
+    /// operation finishes (or fails) on its own; nothing waits for it, and a write it still makes was never
+    /// acknowledged, so a client retry with its idempotency key counts it once.
     /// </summary>
-    public static async Task<T> BoundAsync<T>(Task<T> operation)
+    public async Task<T> BoundAsync<T>(Task<T> operation)
     {
-        try
-        {
-            return await operation.WaitAsync(OperationLimit);
-        }
-        catch (TimeoutException) when (!operation.IsCompleted)
-        {
-            _ = operation.ContinueWith(static abandoned => _ = abandoned.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            throw new DatabaseUnavailableException("The database did not answer in time; retry shortly.", 1);
-        }
+        await BoundAsync((Task)operation);
+        return await operation;
     }
 
     /// <inheritdoc cref="BoundAsync{T}(Task{T})"/>
-    public static async Task BoundAsync(Task operation)
+    public async Task BoundAsync(Task operation)
     {
         try
         {
@@ -123,7 +118,9 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
         catch (TimeoutException) when (!operation.IsCompleted)
         {
             _ = operation.ContinueWith(static abandoned => _ = abandoned.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            throw new DatabaseUnavailableException("The database did not answer in time; retry shortly.", 1);
+            var unavailable = new DatabaseUnavailableException("The database did not answer in time; retry shortly.", 1);
+            RecordFailure(unavailable);
+            throw unavailable;
         }
     }
 

@@ -36,7 +36,7 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
 {
     // Bounded (DatabaseCircuit.BoundAsync): every reaction and comment of a session waits on this flush.
     public Task<IReadOnlyList<AppendResult>> AppendAsync(string liveId, IReadOnlyList<PendingInteraction> interactions, CancellationToken cancellationToken = default) =>
-        DatabaseCircuit.BoundAsync(AppendUnboundedAsync(liveId, interactions, cancellationToken));
+        dataSources.Circuit.BoundAsync(AppendUnboundedAsync(liveId, interactions, cancellationToken));
 
     private async Task<IReadOnlyList<AppendResult>> AppendUnboundedAsync(string liveId, IReadOnlyList<PendingInteraction> interactions, CancellationToken cancellationToken)
     {
