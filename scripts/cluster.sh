@@ -16,7 +16,8 @@
 # from the replica (ConnectionStrings__PostgresRead).
 # Ports (all derived from CLUSTER_BASE_PORT, default 8100): api1/api2 HTTP base+0/base+1; silo1..3 HTTP base+10..12,
 # silo base+20..22, gateway base+30..32. PostgreSQL on LIVESTREAM_PG_PORT (default 55434), data in .local/cluster/pg.
-# Logs and pids: .local/cluster/<name>.log, .local/cluster/<name>.pid.
+# Logs and pids: .local/cluster/<name>.log, .local/cluster/<name>.pid. The chaos load schedules sessions far faster than a
+# mentor would, so the schedule burst is lifted (CLUSTER_SCHEDULE_BURST, default 100000) to keep its 429s out of the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -87,6 +88,8 @@ start_one() {
   Auth__DevTokens__SigningKey=$(signing_key) \
   Media__Local__CallbackSecret=$(callback_secret) \
   Media__Playback__SigningKey=$(playback_key) \
+  Media__Local__Directory="$dir/media" \
+  RateLimits__ScheduleBurst=${CLUSTER_SCHEDULE_BURST:-100000} \
   ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} \
   Database__MigrateOnStart=false \
   LiveStream__Role=$(role_of "$name") \
@@ -175,6 +178,7 @@ case "${1:-}" in
     printf 'export CLUSTER_CALLBACK_SECRET=%q\n' "$(callback_secret)"
     printf 'export CLUSTER_SILOS=%q\n' "silo1=$(silo_port silo1),silo2=$(silo_port silo2),silo3=$(silo_port silo3)"
     printf 'export CLUSTER_ID=%q\n' "${CLUSTER_ID:-local-cluster}"
+    printf 'export CLUSTER_MEDIA_DIRECTORY=%q\n' "$dir/media"
     ;;
   *)
     sed -n '2,13p' "$0" >&2; exit 2 ;;

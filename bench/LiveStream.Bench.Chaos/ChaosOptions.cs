@@ -16,6 +16,9 @@ public sealed record ChaosOptions
     /// <summary>silo name (as scripts/cluster.sh knows it) → its Orleans silo port.</summary>
     public required IReadOnlyDictionary<string, int> Silos { get; init; }
 
+    /// <summary>The cluster's Media:Local:Directory, where the seed writes the first HLS segment of each session.</summary>
+    public required string MediaDirectory { get; init; }
+
     public string ClusterScript { get; init; } = "scripts/cluster.sh";
 
     public string ClusterId { get; init; } = "local-cluster";
@@ -66,7 +69,7 @@ public sealed record ChaosOptions
             throw new ArgumentException("--scenario must be kill, rolling, steady, db-stop, db-kill, db-freeze or db-failover.");
         }
 
-        var defaults = new ChaosOptions { Scenario = scenario, Apis = [], Postgres = "", CallbackSecret = "", Silos = new Dictionary<string, int>() };
+        var defaults = new ChaosOptions { Scenario = scenario, Apis = [], Postgres = "", CallbackSecret = "", MediaDirectory = "", Silos = new Dictionary<string, int>() };
         return defaults with
         {
             Apis = [.. Get("apis", "CLUSTER_API_URLS").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(url => new Uri(url))],
@@ -75,6 +78,7 @@ public sealed record ChaosOptions
             Silos = Get("silos", "CLUSTER_SILOS").Split(',', StringSplitOptions.RemoveEmptyEntries)
                 .Select(pair => pair.Split('='))
                 .ToDictionary(pair => pair[0], pair => int.Parse(pair[1], CultureInfo.InvariantCulture)),
+            MediaDirectory = Get("media-directory", "CLUSTER_MEDIA_DIRECTORY"),
             ClusterScript = values.GetValueOrDefault("cluster-script", defaults.ClusterScript),
             ClusterId = values.GetValueOrDefault("cluster-id", Environment.GetEnvironmentVariable("CLUSTER_ID") ?? defaults.ClusterId),
             Mentors = Int("mentors", defaults.Mentors),

@@ -25,6 +25,12 @@ public sealed record World(IReadOnlyList<Mentor> Mentors, IReadOnlyList<Mentee> 
             await api.ExpectAsync(HttpStatusCode.OK, i, HttpMethod.Post, $"/livestream/{liveId}/start", token: token);
             var ingest = await api.ExpectAsync(HttpStatusCode.OK, i, HttpMethod.Get, $"/livestream/{liveId}/ingest", token: token);
             await api.PublishAsync(options.CallbackSecret, ingest.GetProperty("streamKey").GetString()!);
+
+            // No encoder runs: write the playlist nginx would write, with one segment, since a session is live
+            // only once playable (the media directory is the cluster's Media:Local:Directory).
+            var hls = Path.Combine(options.MediaDirectory, "hls", liveId);
+            Directory.CreateDirectory(hls);
+            await File.WriteAllTextAsync(Path.Combine(hls, "index.m3u8"), "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.000,\n0.ts\n");
             mentors.Add(new Mentor(id, token, "course", liveId));
         }
 
@@ -37,14 +43,27 @@ public sealed record World(IReadOnlyList<Mentor> Mentors, IReadOnlyList<Mentee> 
             mentees.Add(new Mentee(id, token));
         }
 
-        // Sessions must be live before viewers react; the publish callback makes them live.
+        // Sessions must be live before viewers react; the publish callback starts them and the first segment
+        // makes them live once the silo's playlist watcher has seen it.
         foreach (var mentor in mentors)
         {
-            var detail = await api.ExpectAsync(HttpStatusCode.OK, 0, HttpMethod.Get, $"/mentor/{mentor.Id}/live/{mentor.LiveId}", token: mentor.Token);
-            var state = detail.GetProperty("state").GetString();
+            var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+            string? state;
+            while (true)
+            {
+                var detail = await api.ExpectAsync(HttpStatusCode.OK, 0, HttpMethod.Get, $"/mentor/{mentor.Id}/live/{mentor.LiveId}", token: mentor.Token);
+                state = detail.GetProperty("state").GetString();
+                if (string.Equals(state, "live", StringComparison.OrdinalIgnoreCase) || DateTimeOffset.UtcNow > deadline)
+                {
+                    break;
+                }
+
+                await Task.Delay(200);
+            }
+
             if (!string.Equals(state, "live", StringComparison.OrdinalIgnoreCase))
             {
-                throw new InvalidOperationException($"Session {mentor.LiveId} is {state} after the publish callback, not live.");
+                throw new InvalidOperationException($"Session {mentor.LiveId} is {state} 30 s after the publish callback and its first segment, not live (is --media-directory the cluster's Media:Local:Directory?).");
             }
         }
 

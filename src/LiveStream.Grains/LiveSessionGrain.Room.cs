@@ -11,7 +11,7 @@ namespace LiveStream.Grains;
 /// </summary>
 public sealed partial class LiveSessionGrain
 {
-    public async Task<SessionView?> GetViewAsync()
+    public async Task<SessionView?> GetViewAsync(CancellationToken cancellationToken = default)
     {
         if (state.State.Session is not { } session)
         {
@@ -25,7 +25,7 @@ public sealed partial class LiveSessionGrain
         return new SessionView(session, reactions, _room?.Viewers ?? 0);
     }
 
-    public async Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction)
+    public async Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default)
     {
         if (RequireSession(mentorId).State != SessionState.Live)
         {
@@ -42,7 +42,7 @@ public sealed partial class LiveSessionGrain
         return snapshot;
     }
 
-    public async Task<ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction) =>
+    public async Task<ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default) =>
         (await ReactAsync(mentorId, interaction)).Counts;
 
     public async Task<bool> DeleteCommentAsync(string mentorId, long commentId)
@@ -69,7 +69,7 @@ public sealed partial class LiveSessionGrain
         }
     }
 
-    public async Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit)
+    public async Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit, CancellationToken cancellationToken = default)
     {
         RequireSession(mentorId);
         var snapshot = await Room.GetAsync(afterCommentId, limit);
@@ -92,7 +92,7 @@ public sealed partial class LiveSessionGrain
         Room.ReportViewers(observer, viewers);
     }
 
-    public async Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds)
+    public async Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds, CancellationToken cancellationToken = default)
     {
         var session = RequireSession(mentorId);
         var points = session.StartedAt is null ? [] : await interactions.TimelineAsync(session.LiveId);

@@ -84,7 +84,7 @@ public sealed partial class LiveSessionGrain(
         return Task.CompletedTask;
     }
 
-    public Task<SessionSnapshot?> GetAsync() => Task.FromResult(state.State.Session);
+    public Task<SessionSnapshot?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(state.State.Session);
 
     public async Task<SessionSnapshot> ScheduleAsync(SessionDefinition definition)
     {

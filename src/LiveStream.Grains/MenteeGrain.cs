@@ -32,7 +32,7 @@ public sealed class MenteeGrain(
 
     private string MenteeId => this.GetPrimaryKeyString();
 
-    public Task<MenteeView?> GetAsync() => Task.FromResult(
+    public Task<MenteeView?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(
         state.State.Profile is { } profile
             ? new MenteeView(profile, [.. state.State.Following], [.. state.State.Devices.Values.OrderBy(device => device.DeviceId, StringComparer.Ordinal)])
             : null);

@@ -52,7 +52,7 @@ public sealed class MentorGrain(
         }
     }
 
-    public Task<MentorView?> GetAsync() => Task.FromResult(
+    public Task<MentorView?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(
         state.State.Profile is { } profile
             ? new MentorView(profile, [.. state.State.Courses.Values.OrderBy(course => course.CourseId, StringComparer.Ordinal)])
             : null);
@@ -86,7 +86,7 @@ public sealed class MentorGrain(
         return course;
     }
 
-    public async Task<SessionSnapshot> ScheduleSessionAsync(ScheduleSessionCommand command)
+    public async Task<SessionSnapshot> ScheduleSessionAsync(ScheduleSessionCommand command, CancellationToken cancellationToken = default)
     {
         RequireProfile();
         if (!state.State.Courses.ContainsKey(command.CourseId))
@@ -126,7 +126,7 @@ public sealed class MentorGrain(
         return snapshot;
     }
 
-    public async Task<Page<SessionSummary>> ListSessionsAsync(string? after, int limit)
+    public async Task<Page<SessionSummary>> ListSessionsAsync(string? after, int limit, CancellationToken cancellationToken = default)
     {
         limit = Math.Clamp(limit, 1, Limits.MaxPageSize);
         // One row more than the page tells whether a next page exists without counting the history.

@@ -21,7 +21,7 @@ public sealed class UserRateLimitGrain(TimeProvider clock) : Grain, IUserRateLim
 {
     private readonly Dictionary<string, TokenBucket> _buckets = new(StringComparer.Ordinal);
 
-    public Task<TimeSpan?> TryAcquireAsync(string bucket, RateBudget budget)
+    public Task<TimeSpan?> TryAcquireAsync(string bucket, RateBudget budget, CancellationToken cancellationToken = default)
     {
         var (next, retryAfter) = TokenBucket.Take(_buckets.TryGetValue(bucket, out var current) ? current : null, budget, clock.GetUtcNow());
         _buckets[bucket] = next;

@@ -64,6 +64,11 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public Task StopAsync() => RunScriptAsync("stop", Directory);
 
+    /// <summary>SIGSTOP of every server process: connections stay open and nothing answers (a hung database).</summary>
+    public Task FreezeAsync() => RunScriptAsync("freeze", Directory);
+
+    public Task ThawAsync() => RunScriptAsync("thaw", Directory);
+
     public Task StartAgainAsync() => RunScriptAsync("start", Directory, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public async ValueTask DisposeAsync()

@@ -6,7 +6,7 @@ public interface IMenteeGrain : IGrainWithStringKey
 {
     [Alias("get")]
     [Idempotent]
-    Task<MenteeView?> GetAsync();
+    Task<MenteeView?> GetAsync(CancellationToken cancellationToken = default);
 
     [Alias("upsert-profile")]
     [Idempotent]

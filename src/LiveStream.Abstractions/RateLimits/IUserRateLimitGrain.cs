@@ -16,7 +16,13 @@ public sealed record RateBudget([property: Id(0)] int Burst, [property: Id(1)] d
 public interface IUserRateLimitGrain : IGrainWithStringKey
 {
     /// <summary>Takes one token from the named bucket; null when allowed, otherwise how long to wait.</summary>
+    /// <remarks>
+    /// Marked safe to repeat although a repeat takes a second token: it happens only when a silo died under the
+    /// call, whose buckets were lost with it anyway, and costing the user one token is better than refusing
+    /// their comment with a 503 while the cluster re-homes the grain.
+    /// </remarks>
     [Alias("try-acquire")]
     [AlwaysInterleave]
-    Task<TimeSpan?> TryAcquireAsync(string bucket, RateBudget budget);
+    [Idempotent]
+    Task<TimeSpan?> TryAcquireAsync(string bucket, RateBudget budget, CancellationToken cancellationToken = default);
 }

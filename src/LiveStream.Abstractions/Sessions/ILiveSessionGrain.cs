@@ -12,7 +12,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     /// <summary>Null when no session with this id was ever scheduled.</summary>
     [Alias("get")]
     [Idempotent]
-    Task<SessionSnapshot?> GetAsync();
+    Task<SessionSnapshot?> GetAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The session with its reaction counts, for the detail page: one message instead of a session read followed by
@@ -22,7 +22,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [Alias("get-view")]
     [Idempotent]
     [ReadOnly]
-    Task<SessionView?> GetViewAsync();
+    Task<SessionView?> GetViewAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Creates the session. Idempotent for the same definition; a different one is a conflict.</summary>
     [Alias("schedule")]
@@ -82,7 +82,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     /// <exception cref="DomainException">Invalid input; NotFound; Conflict when the session is not live.</exception>
     [Alias("react")]
     [AlwaysInterleave]
-    Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction);
+    Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// As <see cref="ReactAsync"/>, answering with the counts only: viewers get comments over the live feed, so the
@@ -90,13 +90,13 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     /// </summary>
     [Alias("react-counts")]
     [AlwaysInterleave]
-    Task<System.Collections.Immutable.ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction);
+    Task<System.Collections.Immutable.ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default);
 
     /// <summary>Counts and the comments after a cursor (the newest ones without one), oldest first.</summary>
     [Alias("get-reactions")]
     [AlwaysInterleave]
     [Idempotent]
-    Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit);
+    Task<ReactionSnapshot> GetReactionsAsync(string mentorId, long? afterCommentId, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Registers (or renews) an observer that gets changed counts (at most 4 a second), every new and deleted comment, state changes and viewers. Registrations
@@ -129,7 +129,7 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     [Alias("get-timeline")]
     [AlwaysInterleave]
     [Idempotent]
-    Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds);
+    Task<ReactionTimeline> GetTimelineAsync(string mentorId, int bucketSeconds, CancellationToken cancellationToken = default);
 
     [Alias("unsubscribe-feed")]
     [AlwaysInterleave]

@@ -71,6 +71,7 @@ public static class OrleansHostingExtensions
                 });
                 silo.AddLiveStreamSilo(builder.Configuration, connectionString, storageConnectionString);
                 silo.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
+                silo.Services.AddSingleton<Grains.ISiloDepartureCheck, SiloDepartureCheck>();
             });
         }
         else
@@ -89,6 +90,8 @@ public static class OrleansHostingExtensions
                 });
                 client.ConfigureGateways(builder.Configuration);
                 client.AddActivityPropagation();
+                client.Services.AddSingleton<SiloLossSignal>();
+                client.Services.AddSingleton<IClusterConnectionStatusObserver>(services => services.GetRequiredService<SiloLossSignal>());
                 client.AddOutgoingGrainCallFilter<RetryIdempotentCallsFilter>();
                 client.AddLiveStreamNotificationPipeline(builder.Configuration, connectionString);
             });

@@ -89,6 +89,7 @@ public static class PostgresHostingExtensions
     {
         var options = builder.Configuration.GetDatabaseOptions();
         var primary = builder.Configuration.GetServiceConnectionString();
+        ReserveThreadsForHungDatabase();
         var read = builder.Configuration.GetConnectionString(ReadConnectionName);
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
@@ -105,6 +106,24 @@ public static class PostgresHostingExtensions
 
         // Registered before Orleans so the schema exists before the silo touches its tables.
         builder.Services.AddHostedService<MigrateOnStartService>();
+    }
+
+    /// <summary>
+    /// When a command times out, Npgsql sends PostgreSQL a cancel request synchronously, on the thread-pool thread
+    /// that observed the timeout; against a hung server (SIGSTOP, failover, partition) that blocks the thread for the
+    /// connect and TLS/GSS negotiation timeouts, seconds each. Every command in flight when the server hung does this
+    /// once (ours, and Orleans' clustering, reminder and queue queries), and the thread pool adds threads only about
+    /// once a second: measured, silos' pools stalled 1-2 s and answers waited up to 7.5 s. Threads up to the minimum
+    /// are created without that delay, so a burst of blocked cancels does not starve grain turns. Idle threads retire.
+    /// </summary>
+    private static void ReserveThreadsForHungDatabase()
+    {
+        const int minimumWorkers = 64;
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        if (workers < minimumWorkers)
+        {
+            ThreadPool.SetMinThreads(minimumWorkers, completionPorts);
+        }
     }
 
     private static NpgsqlDataSource CreateDataSource(string connectionString, string name)

@@ -26,7 +26,14 @@ public sealed partial class CircuitBreakingGrainStorage(IGrainStorage inner, Dat
         circuit.ThrowIfOpen();
         try
         {
-            await operation();
+            // Bounded here, not only by the command timeout: a grain turn waits on this, and every call queued
+            // behind the turn (reads it could serve from memory included) waits with it.
+            await circuit.BoundAsync(operation());
+        }
+        catch (LiveStream.Abstractions.DatabaseUnavailableException)
+        {
+            // Already counted by the bound.
+            throw;
         }
         catch (Exception exception) when (circuit.RecordFailure(exception))
         {

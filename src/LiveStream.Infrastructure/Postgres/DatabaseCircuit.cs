@@ -86,6 +86,44 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
         return true;
     }
 
+    /// <summary>
+    /// How long a caller waits for one database operation before it is answered "unavailable". Npgsql's own command
+    /// timeout does not bound a hung server (SIGSTOP, a failover in progress, a partition): on timeout it first
+    /// sends PostgreSQL a cancel request over a new connection, synchronously, and that request waits on the same
+    /// hung server for its connect, TLS/GSS negotiation and close (measured: 8 s and more, holding a thread-pool
+    /// thread). The caller must not wait for that.
+    /// </summary>
+    public static readonly TimeSpan OperationLimit = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>
+    /// <paramref name="operation"/>'s result, or <see cref="DatabaseUnavailableException"/> once it has run longer than
+    /// <see cref="OperationLimit"/>, which counts against this circuit like any other unavailability (so a hung server
+    /// opens it after <see cref="FailureThreshold"/> such waits, and later callers are refused at once). The abandoned
+    /// operation finishes (or fails) on its own; nothing waits for it, and a write it still makes was never
+    /// acknowledged, so a client retry with its idempotency key counts it once.
+    /// </summary>
+    public async Task<T> BoundAsync<T>(Task<T> operation)
+    {
+        await BoundAsync((Task)operation);
+        return await operation;
+    }
+
+    /// <inheritdoc cref="BoundAsync{T}(Task{T})"/>
+    public async Task BoundAsync(Task operation)
+    {
+        try
+        {
+            await operation.WaitAsync(OperationLimit);
+        }
+        catch (TimeoutException) when (!operation.IsCompleted)
+        {
+            _ = operation.ContinueWith(static abandoned => _ = abandoned.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            var unavailable = new DatabaseUnavailableException("The database did not answer in time; retry shortly.", 1);
+            RecordFailure(unavailable);
+            throw unavailable;
+        }
+    }
+
     public DatabaseUnavailableException Unavailable() => new("The database is unavailable; retry shortly.", RetryAfterSeconds);
 
     /// <summary>Whole seconds until the next probe could close the circuit, at least 1: what a client should wait.</summary>

@@ -38,7 +38,11 @@ public interface IInteractionStore
 
 public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) : IInteractionStore
 {
-    public async Task<IReadOnlyList<AppendResult>> AppendAsync(string liveId, IReadOnlyList<PendingInteraction> interactions, CancellationToken cancellationToken = default)
+    // Bounded (DatabaseCircuit.BoundAsync): every reaction and comment of a session waits on this flush.
+    public Task<IReadOnlyList<AppendResult>> AppendAsync(string liveId, IReadOnlyList<PendingInteraction> interactions, CancellationToken cancellationToken = default) =>
+        dataSources.Circuit.BoundAsync(AppendUnboundedAsync(liveId, interactions, cancellationToken));
+
+    private async Task<IReadOnlyList<AppendResult>> AppendUnboundedAsync(string liveId, IReadOnlyList<PendingInteraction> interactions, CancellationToken cancellationToken)
     {
         var reactions = interactions.Where(interaction => interaction.Kind is not null).ToList();
         var comments = interactions.Where(interaction => interaction.Comment is not null).ToList();

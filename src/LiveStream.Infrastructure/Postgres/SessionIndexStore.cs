@@ -36,7 +36,11 @@ public sealed class PostgresSessionIndexStore(LiveStreamDataSources dataSources)
             scheduled_start = EXCLUDED.scheduled_start, created_at = EXCLUDED.created_at
         """;
 
-    public async Task UpsertAsync(string mentorId, SessionSummary summary, CancellationToken cancellationToken = default)
+    // Bounded (DatabaseCircuit.BoundAsync): scheduling waits on it inside the mentor grain's turn.
+    public Task UpsertAsync(string mentorId, SessionSummary summary, CancellationToken cancellationToken = default) =>
+        dataSources.Circuit.BoundAsync(UpsertUnboundedAsync(mentorId, summary, cancellationToken));
+
+    private async Task UpsertUnboundedAsync(string mentorId, SessionSummary summary, CancellationToken cancellationToken)
     {
         await using var command = dataSources.Primary.CreateCommand(Upsert);
         AddRow(command.Parameters, mentorId, summary);

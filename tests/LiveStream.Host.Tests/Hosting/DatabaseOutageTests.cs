@@ -63,6 +63,63 @@ public sealed class DatabaseOutageTests
     }
 
     [Fact]
+    public async Task A_hung_database_keeps_live_session_reads_answering_refuses_writes_with_503_within_2_s_and_recovers_when_it_answers_again()
+    {
+        // Arrange: a live session, read once so its grain holds it in memory.
+        const string callbackSecret = "outage-tests-media-callback-secret-0001";
+        await using var server = await PostgresServer.StartAsync();
+        var database = await server.CreateDatabaseAsync();
+        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database, HostProcess.NewSigningKey())
+        {
+            ReadyTimeout = SlowBoxStart,
+            Settings = new Dictionary<string, string> { ["Media:Local:CallbackSecret"] = callbackSecret },
+        });
+        using var api = new ApiClient(host.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
+        var menteeToken = await api.CreateMenteeAsync(Ids.New("mentee"));
+        var liveId = await api.ScheduleLiveSessionAsync(mentorId, mentorToken, callbackSecret);
+        var read = $"/mentor/{mentorId}/live/{liveId}";
+        var write = $"/mentor/{mentorId}/live/{liveId}/reaction";
+        Assert.Equal(HttpStatusCode.OK, (await TimedAsync(api, HttpMethod.Get, read, menteeToken)).Status);
+
+        // Act: every server process stops answering; connections stay open.
+        await server.FreezeAsync();
+        var reads = new List<(HttpStatusCode Status, string? RetryAfter, TimeSpan Elapsed)>();
+        var writes = new List<(HttpStatusCode Status, string? RetryAfter, TimeSpan Elapsed)>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                writes.Add(await TimedReactionAsync(api, write, menteeToken, $"hung-{i}"));
+                reads.Add(await TimedAsync(api, HttpMethod.Get, read, menteeToken));
+            }
+        }
+        finally
+        {
+            await server.ThawAsync();
+        }
+
+        // Assert: the session is still served from memory; writes are refused fast with a hint when to come back.
+        Assert.All(reads, answer =>
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.Status);
+            Assert.True(answer.Elapsed < TimeSpan.FromSeconds(3), $"read took {answer.Elapsed.TotalMilliseconds:F0} ms");
+        });
+        Assert.All(writes, answer =>
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
+            Assert.NotNull(answer.RetryAfter);
+            Assert.True(answer.Elapsed < FailFast, $"write took {answer.Elapsed.TotalMilliseconds:F0} ms");
+        });
+
+        // Act + Assert: the database answers again; the same process takes writes without a restart.
+        var recovered = await EventuallyAsync(async () => (await TimedReactionAsync(api, write, menteeToken, Ids.New("after"))).Status == HttpStatusCode.OK);
+        Assert.True(recovered, $"no recovery after the thaw:\n{host.Output[^Math.Min(host.Output.Length, 4000)..]}");
+        Assert.False(host.HasExited);
+    }
+
+    [Fact]
     public async Task With_a_replica_configured_inbox_pages_are_read_from_the_replica_and_writes_go_to_the_primary()
     {
         // Arrange: a primary and its streaming replica; the host reads lag-tolerant pages from the replica.
@@ -111,6 +168,14 @@ public sealed class DatabaseOutageTests
     {
         var watch = Stopwatch.StartNew();
         using var response = await api.SendAsync(method, path, token: token);
+        watch.Stop();
+        return (response.StatusCode, response.Headers.RetryAfter?.ToString(), watch.Elapsed);
+    }
+
+    private static async Task<(HttpStatusCode Status, string? RetryAfter, TimeSpan Elapsed)> TimedReactionAsync(ApiClient api, string path, string token, string idempotencyKey)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await api.SendAsync(HttpMethod.Post, path, new { reaction = "clap" }, token, new Dictionary<string, string> { ["Idempotency-Key"] = idempotencyKey });
         watch.Stop();
         return (response.StatusCode, response.Headers.RetryAfter?.ToString(), watch.Elapsed);
     }
