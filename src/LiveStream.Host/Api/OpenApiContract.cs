@@ -60,8 +60,9 @@ internal static class OpenApiContract
         statuses.Add(StatusCodes.Status401Unauthorized);
         statuses.Add(StatusCodes.Status503ServiceUnavailable);
 
-        // Writes act only on what is the caller's; /mentee/* and the ingest secret are private reads.
-        if (method != HttpMethods.Get || route.StartsWith("/mentee/", StringComparison.Ordinal) || route.EndsWith("/ingest", StringComparison.Ordinal))
+        // Writes act only on what is the caller's; /mentee/*, inboxes and the ingest secret are private reads.
+        if (method != HttpMethods.Get || route.StartsWith("/mentee/", StringComparison.Ordinal)
+            || route.EndsWith("/ingest", StringComparison.Ordinal) || route.EndsWith("/notifications", StringComparison.Ordinal))
         {
             statuses.Add(StatusCodes.Status403Forbidden);
         }
