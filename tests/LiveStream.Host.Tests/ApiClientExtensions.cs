@@ -22,6 +22,13 @@ public static class ApiClientExtensions
         await ApiClient.AssertProblemAsync(response, HttpStatusCode.NotFound);
     }
 
+    /// <summary>The mentee follows the mentor (and the API confirms with 204).</summary>
+    public static async Task FollowAsync(this ApiClient api, string menteeId, string mentorId, string menteeToken)
+    {
+        using var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken);
+        Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
+    }
+
     /// <summary>
     /// Schedules a session of <paramref name="mentorId"/>, starts it and takes it live through the ingest callback the
     /// RTMP server calls (on a host whose media callback secret is <paramref name="callbackSecret"/>, keeping media in

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using LiveStream.Infrastructure.Postgres;
 using LiveStream.Infrastructure.Telemetry;
 using Npgsql;
 using NpgsqlTypes;
@@ -28,7 +29,8 @@ internal sealed partial class PostgresStreamQueue(
     NpgsqlDataSource dataSource,
     bool ownsDataSource,
     StreamQueueSettings settings,
-    ILogger<PostgresStreamQueue> logger) : IStreamQueue
+    ILogger<PostgresStreamQueue> logger,
+    DatabaseCircuit? circuit = null) : IStreamQueue
 {
     // SKIP LOCKED lets several receivers (or a rebalancing overlap) share a partition without blocking or
     // double-leasing. Rows out of attempts are moved to the dead-letter table in the same statement, so a
@@ -127,7 +129,19 @@ internal sealed partial class PostgresStreamQueue(
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task EnqueueAsync(int partition, IReadOnlyList<byte[]> payloads, CancellationToken cancellationToken)
+    // A grain publishing an event awaits this inside its turn: with the database hung it must give up like grain
+    // storage does (DatabaseCircuit.BoundAsync, counted against the circuit), and fail at once while the circuit is open.
+    public Task EnqueueAsync(int partition, IReadOnlyList<byte[]> payloads, CancellationToken cancellationToken)
+    {
+        if (circuit is null)
+        {
+            return EnqueueUnboundedAsync(partition, payloads, cancellationToken);
+        }
+
+        return circuit.IsOpen ? Task.FromException(circuit.Unavailable()) : circuit.BoundAsync(EnqueueUnboundedAsync(partition, payloads, cancellationToken));
+    }
+
+    private async Task EnqueueUnboundedAsync(int partition, IReadOnlyList<byte[]> payloads, CancellationToken cancellationToken)
     {
         if (payloads.Count == 0)
         {

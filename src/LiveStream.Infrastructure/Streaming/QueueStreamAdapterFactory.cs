@@ -59,7 +59,8 @@ internal sealed partial class QueueStreamAdapterFactory : IQueueAdapterFactory, 
         var options = services.GetRequiredService<IOptionsMonitor<QueueStreamOptions>>().Get(name);
         QueueStreamOptionsValidator.ThrowIfInvalid(options, name);
         var loggerFactory = services.GetRequiredService<ILoggerFactory>();
-        var queue = CreateQueue(options, name, loggerFactory);
+        var circuit = services.GetService<DatabaseCircuit>();
+        var queue = CreateQueue(options, name, loggerFactory, circuit);
         services.GetService<QueueDepthMonitor>()?.Track(name, queue, options.DepthSampleInterval);
         return new QueueStreamAdapterFactory(
             name,
@@ -69,11 +70,14 @@ internal sealed partial class QueueStreamAdapterFactory : IQueueAdapterFactory, 
             services.GetRequiredService<Serializer<QueueBatchContainer>>(),
             loggerFactory,
             services.GetService<TimeProvider>() ?? TimeProvider.System,
-            services.GetService<DatabaseCircuit>());
+            circuit);
     }
 
-    /// <summary>Builds the backend the options ask for (also used directly by the conformance tests).</summary>
-    public static IStreamQueue CreateQueue(QueueStreamOptions options, string providerName, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// Builds the backend the options ask for (also used directly by the conformance tests). The PostgreSQL backend's
+    /// enqueue runs inside the publishing grain's turn, so it is held to the database circuit like grain storage.
+    /// </summary>
+    public static IStreamQueue CreateQueue(QueueStreamOptions options, string providerName, ILoggerFactory loggerFactory, DatabaseCircuit? circuit = null)
     {
         var settings = new StreamQueueSettings(
             QueueNames.Prefix(options, providerName), options.QueueCount, options.VisibilityTimeout, options.MaxAttempts);
@@ -81,7 +85,7 @@ internal sealed partial class QueueStreamAdapterFactory : IQueueAdapterFactory, 
         {
             case QueueStreamBackend.Postgres:
                 return new PostgresStreamQueue(
-                    NpgsqlDataSource.Create(options.ConnectionString!), ownsDataSource: true, settings, loggerFactory.CreateLogger<PostgresStreamQueue>());
+                    NpgsqlDataSource.Create(options.ConnectionString!), ownsDataSource: true, settings, loggerFactory.CreateLogger<PostgresStreamQueue>(), circuit);
             case QueueStreamBackend.Sqs:
                 var config = new AmazonSQSConfig();
                 if (!string.IsNullOrEmpty(options.Sqs.ServiceUrl))

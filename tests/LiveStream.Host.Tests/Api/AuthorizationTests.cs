@@ -255,10 +255,7 @@ public sealed class AuthorizationTests(ApiFixture fixture)
     {
         var menteeId = Ids.New("mentee-b");
         var token = await api.CreateMenteeAsync(menteeId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: token))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-        }
+        await api.FollowAsync(menteeId, mentorId, token);
 
         using (var device = await api.SendRawAsync(HttpMethod.Put, $"/mentee/{menteeId}/devices/phone-1", """{"platform":"apns","token":"victim-token"}""", token))
         {

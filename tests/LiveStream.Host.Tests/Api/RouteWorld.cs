@@ -29,10 +29,7 @@ public sealed record RouteWorld(
 
         var menteeId = Ids.New("mentee");
         var menteeToken = await api.CreateMenteeAsync(menteeId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-        }
+        await api.FollowAsync(menteeId, mentorId, menteeToken);
 
         using (var device = await api.SendRawAsync(HttpMethod.Put, $"/mentee/{menteeId}/devices/{DeviceId}", RouteMatrix.DeviceJson, menteeToken))
         {

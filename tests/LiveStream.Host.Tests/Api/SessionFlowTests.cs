@@ -14,10 +14,7 @@ public sealed class SessionFlowTests(ApiFixture fixture)
         var menteeId = Ids.New("mentee");
         var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
         var menteeToken = await api.CreateMenteeAsync(menteeId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-        }
+        await api.FollowAsync(menteeId, mentorId, menteeToken);
 
         var start = DateTimeOffset.UtcNow.AddDays(2);
 

@@ -23,10 +23,7 @@ public sealed class DurabilityTests
             using var api = new ApiClient(first.CreateClient());
             var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
             var menteeToken = await api.CreateMenteeAsync(menteeId);
-            using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
-            {
-                Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-            }
+            await api.FollowAsync(menteeId, mentorId, menteeToken);
 
             using (var device = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/devices/phone", new { platform = "fcm", token = "fcm-token" }, menteeToken))
             {

@@ -17,30 +17,26 @@ public sealed class AwsLifecycleTests
     public async Task A_harvest_that_never_completes_ends_the_session_with_a_reason_deletes_its_resources_and_tells_the_mentor()
     {
         // Arrange: a short recording deadline; a session live on the emulator.
-        await using var moto = await MotoServer.StartAsync();
-        await using var proxy = new AwsRoutingProxy(moto.ServiceUrl);
-        var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
-        await using var database = await TestDatabase.CreateAsync();
-        var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
-        settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
+        await using var aws = await AwsEmulator.StartAsync();
+        var settings = aws.HostSettings();
         settings["Media:RecordingTimeout"] = "00:00:05";
         settings["Media:RetryDelay"] = "00:00:02";
-        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });
+        await using var host = await HostProcess.StartAsync(aws.HostOptions(settings));
         using var api = new ApiClient(host.CreateClient());
         var mentorId = Ids.New("mentor");
         var token = await api.CreateMentorAsync(mentorId, "engines");
         var liveId = await api.ScheduleAsync(mentorId, "engines", token);
         using var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token);
-        var whileLive = await SessionResourcesAsync(moto, liveId);
+        var whileLive = await SessionResourcesAsync(aws.Moto, liveId);
         var channel = Assert.Single(whileLive.MediaLiveChannels);
-        await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, channel.Arn, NoInputAlert, set: false, DateTimeOffset.UtcNow);
+        await SendChannelAlertAsync(aws.Moto.ServiceUrl, aws.QueueUrl, channel.Arn, NoInputAlert, set: false, DateTimeOffset.UtcNow);
         await WaitForStateAsync(api, mentorId, liveId, token, "live");
 
         // Act: stop; the harvest is requested but S3 never reports the manifest.
         using var stop = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/stop", token: token);
         var stopped = await ApiClient.JsonAsync(stop);
         var givenUp = await WaitForRecordingFailureAsync(api, mentorId, liveId, token);
-        var left = await WaitForNoResourcesAsync(moto, whileLive);
+        var left = await WaitForNoResourcesAsync(aws.Moto, whileLive);
         var inbox = await WaitForInboxAsync(api, $"/mentor/{mentorId}", token, liveId, "recording-failed");
 
         // Assert: ended without a recording, with the reason; nothing left running; the mentor, and only the mentor, told.
@@ -58,32 +54,25 @@ public sealed class AwsLifecycleTests
     public async Task Without_input_alerts_a_session_goes_live_once_playable_and_followers_get_the_live_notification()
     {
         // Arrange: input alerts off, so nothing reports the encoder and the playback probe alone decides.
-        await using var moto = await MotoServer.StartAsync();
-        await using var proxy = new AwsRoutingProxy(moto.ServiceUrl);
-        var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
-        await using var database = await TestDatabase.CreateAsync();
-        var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
-        settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
+        await using var aws = await AwsEmulator.StartAsync();
+        var settings = aws.HostSettings();
         settings["Media:Aws:UseInputAlerts"] = "false";
-        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });
+        await using var host = await HostProcess.StartAsync(aws.HostOptions(settings));
         using var api = new ApiClient(host.CreateClient());
         var mentorId = Ids.New("mentor");
         var menteeId = Ids.New("mentee");
         var token = await api.CreateMentorAsync(mentorId, "engines");
         var menteeToken = await api.CreateMenteeAsync(menteeId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-        }
+        await api.FollowAsync(menteeId, mentorId, menteeToken);
 
         var liveId = await api.ScheduleAsync(mentorId, "engines", token);
-        proxy.PlaylistHasSegment = false;
+        aws.Proxy.PlaylistHasSegment = false;
 
         // Act: start; the channel runs but plays nothing yet, then its playlist lists a segment.
         using var start = await api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token);
-        await SessionResourcesAsync(moto, liveId);
+        await SessionResourcesAsync(aws.Moto, liveId);
         var beforePlayable = await ApiClient.JsonAsync(await api.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}", token: token));
-        proxy.PlaylistHasSegment = true;
+        aws.Proxy.PlaylistHasSegment = true;
         var live = await WaitForStateAsync(api, mentorId, liveId, token, "live");
         var kinds = await WaitForInboxAsync(api, $"/mentee/{menteeId}", menteeToken, liveId, "live");
 

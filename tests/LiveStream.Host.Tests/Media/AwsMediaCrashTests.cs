@@ -35,14 +35,10 @@ public sealed class AwsMediaCrashTests(ITestOutputHelper output)
     {
         // Arrange: emulator, the proxy that can hold a call (so the process dies with it in flight), one host.
         var watch = Stopwatch.StartNew();
-        await using var moto = await MotoServer.StartAsync();
-        await using var proxy = new AwsRoutingProxy(moto.ServiceUrl);
-        var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
-        await using var database = await TestDatabase.CreateAsync();
-        var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
-        settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
+        await using var aws = await AwsEmulator.StartAsync();
+        var settings = aws.HostSettings();
         settings["Media:RetryDelay"] = "00:00:02";
-        var options = new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings };
+        var options = aws.HostOptions(settings);
         var host = await HostProcess.StartAsync(options);
         try
         {
@@ -56,23 +52,23 @@ public sealed class AwsMediaCrashTests(ITestOutputHelper output)
             // Act: the start, killed at the step when it is one of the start's; the mentor starts again.
             if (inStart)
             {
-                var reached = proxy.HoldNextAsync(match);
+                var reached = aws.Proxy.HoldNextAsync(match);
                 var abandoned = AbandonAsync(api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/start", token: token));
                 (host, api) = await KillAndRestartAsync(host, api, options, reached);
                 await abandoned;
             }
 
             await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/start", token);
-            var channel = await ChannelAsync(moto, liveId);
-            await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, channel.Arn, NoInputAlert, set: false, DateTimeOffset.UtcNow);
+            var channel = await ChannelAsync(aws.Moto, liveId);
+            await SendChannelAlertAsync(aws.Moto.ServiceUrl, aws.QueueUrl, channel.Arn, NoInputAlert, set: false, DateTimeOffset.UtcNow);
             await WaitForStateAsync(api, mentorId, liveId, token, "live");
-            var whileLive = await SessionResourcesAsync(moto, liveId);
-            var alive = await LiveResourcesAsync(moto, whileLive);
-            var groupsWhileLive = SecurityGroups(proxy, liveId);
+            var whileLive = await SessionResourcesAsync(aws.Moto, liveId);
+            var alive = await LiveResourcesAsync(aws.Moto, whileLive);
+            var groupsWhileLive = SecurityGroups(aws.Proxy, liveId);
 
             // Act: the stop, killed at the step when it is the stop's (the mentor stops again), or at a deletion after
             // the recording (nobody retries: the session's reminder does).
-            var reachedInStop = inStart ? null : proxy.HoldNextAsync(match);
+            var reachedInStop = inStart ? null : aws.Proxy.HoldNextAsync(match);
             if (step is "StopChannel" or "CreateHarvestJob")
             {
                 var abandoned = AbandonAsync(api.SendAsync(HttpMethod.Post, $"/livestream/{liveId}/stop", token: token));
@@ -82,14 +78,14 @@ public sealed class AwsMediaCrashTests(ITestOutputHelper output)
 
             await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/stop", token);
             await WaitForStateAsync(api, mentorId, liveId, token, "ended");
-            await PutRecordingAsync(moto.ServiceUrl, $"recordings/{liveId}/index.m3u8");
+            await PutRecordingAsync(aws.Moto.ServiceUrl, $"recordings/{liveId}/index.m3u8");
             await WaitForStateAsync(api, mentorId, liveId, token, "recorded");
             if (step.StartsWith("Delete", StringComparison.Ordinal))
             {
                 (host, api) = await KillAndRestartAsync(host, api, options, reachedInStop!);
             }
 
-            var left = await WaitForNoneAsync(moto, proxy, liveId, whileLive, TimeSpan.FromSeconds(100));
+            var left = await WaitForNoneAsync(aws.Moto, aws.Proxy, liveId, whileLive, TimeSpan.FromSeconds(100));
             output.WriteLine($"{step}: {watch.Elapsed.TotalSeconds:F1} s");
 
             // Assert

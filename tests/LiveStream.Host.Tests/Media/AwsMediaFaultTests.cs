@@ -43,16 +43,12 @@ public sealed class AwsMediaFaultTests
     public async Task A_failure_at_any_step_of_start_or_stop_converges_to_one_of_each_resource_while_live_and_none_after()
     {
         // Arrange: one emulator and host; one session per failing step, refused and (separately) carried out with its answer lost.
-        await using var moto = await MotoServer.StartAsync();
-        await using var proxy = new AwsRoutingProxy(moto.ServiceUrl);
-        var queueUrl = await CreateBucketWithQueueAsync(moto.ServiceUrl);
-        await using var database = await TestDatabase.CreateAsync();
-        var settings = AwsSettings(proxy.ServiceUrl, queueUrl);
-        settings["Media:Aws:LivePlaybackBaseUrl"] = proxy.ServiceUrl.ToString().TrimEnd('/');
+        await using var aws = await AwsEmulator.StartAsync();
+        var settings = aws.HostSettings();
         settings["Media:RetryDelay"] = "00:00:02";
         // One mentor schedules a session per injected fault: more than the default scheduling burst allows.
         settings["RateLimits:ScheduleBurst"] = "1000";
-        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey()) { Settings = settings });
+        await using var host = await HostProcess.StartAsync(aws.HostOptions(settings));
         using var api = new ApiClient(host.CreateClient());
         var mentorId = Ids.New("mentor");
         var token = await api.CreateMentorAsync(mentorId, "engines");
@@ -69,29 +65,29 @@ public sealed class AwsMediaFaultTests
                 // Act: the start (retried once by the mentor), input arrives, the stop (retried), the recording.
                 if (StartSteps.ContainsKey(step))
                 {
-                    proxy.FailNext(match, afterForward);
+                    aws.Proxy.FailNext(match, afterForward);
                 }
 
                 await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/start", token);
                 await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/start", token);
-                var channel = await ChannelAsync(moto, liveId);
-                await SendChannelAlertAsync(moto.ServiceUrl, queueUrl, channel.Arn, NoInputAlert, set: false, DateTimeOffset.UtcNow);
+                var channel = await ChannelAsync(aws.Moto, liveId);
+                await SendChannelAlertAsync(aws.Moto.ServiceUrl, aws.QueueUrl, channel.Arn, NoInputAlert, set: false, DateTimeOffset.UtcNow);
                 await WaitForStateAsync(api, mentorId, liveId, token, "live");
-                var whileLive = await SessionResourcesAsync(moto, liveId);
-                var alive = await LiveResourcesAsync(moto, whileLive);
-                var groupsWhileLive = SecurityGroups(proxy, liveId);
+                var whileLive = await SessionResourcesAsync(aws.Moto, liveId);
+                var alive = await LiveResourcesAsync(aws.Moto, whileLive);
+                var groupsWhileLive = SecurityGroups(aws.Proxy, liveId);
 
                 if (StopSteps.ContainsKey(step))
                 {
-                    proxy.FailNext(match, afterForward);
+                    aws.Proxy.FailNext(match, afterForward);
                 }
 
                 await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/stop", token);
                 await SendAsync(api, HttpMethod.Post, $"/livestream/{liveId}/stop", token);
                 await WaitForStateAsync(api, mentorId, liveId, token, "ended");
-                await PutRecordingAsync(moto.ServiceUrl, $"recordings/{liveId}/index.m3u8");
+                await PutRecordingAsync(aws.Moto.ServiceUrl, $"recordings/{liveId}/index.m3u8");
                 await WaitForStateAsync(api, mentorId, liveId, token, "recorded");
-                var left = await WaitForNoneAsync(moto, proxy, liveId, whileLive);
+                var left = await WaitForNoneAsync(aws.Moto, aws.Proxy, liveId, whileLive);
 
                 // Assert (collected, so one run names every step that leaks)
                 var label = $"{step} ({(afterForward ? "answer lost" : "refused")})";

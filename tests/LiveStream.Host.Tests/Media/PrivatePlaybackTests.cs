@@ -81,10 +81,7 @@ public sealed class PrivatePlaybackTests(MediaFixture fixture)
         var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
         var followerId = Ids.New("follower");
         var followerToken = await api.CreateMenteeAsync(followerId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{followerId}/following/{mentorId}", token: followerToken))
-        {
-            Assert.True(follow.IsSuccessStatusCode, $"follow: {(int)follow.StatusCode}");
-        }
+        await api.FollowAsync(followerId, mentorId, followerToken);
 
         var strangerId = Ids.New("stranger");
         var strangerToken = await api.CreateMenteeAsync(strangerId);

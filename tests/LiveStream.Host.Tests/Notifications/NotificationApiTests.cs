@@ -17,10 +17,7 @@ public sealed class NotificationApiTests(ApiFixture fixture)
         var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
         var menteeToken = await api.CreateMenteeAsync(menteeId);
         var otherToken = await api.CreateMenteeAsync(otherId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-        }
+        await api.FollowAsync(menteeId, mentorId, menteeToken);
 
         // Act
         var liveId = await api.ScheduleAsync(mentorId, "engines", mentorToken, "Bernoulli numbers");
@@ -52,10 +49,7 @@ public sealed class NotificationApiTests(ApiFixture fixture)
         var menteeId = Ids.New("mentee");
         var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
         var menteeToken = await api.CreateMenteeAsync(menteeId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-        }
+        await api.FollowAsync(menteeId, mentorId, menteeToken);
 
         var first = await api.ScheduleAsync(mentorId, "engines", mentorToken, "First");
         await WaitForInboxAsync(api, menteeId, menteeToken, 1);

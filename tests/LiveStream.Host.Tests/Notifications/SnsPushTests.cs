@@ -30,8 +30,8 @@ public sealed class SnsPushTests
         await RegisterDeviceAsync(api, alive, aliveToken, "phone", "fcm", $"fcm-{alive}");
         await RegisterDeviceAsync(api, alive, aliveToken, "tablet", "apns", $"apns-{alive}");
         await RegisterDeviceAsync(api, dead, deadToken, "phone", "fcm", $"fcm-{dead}");
-        await FollowAsync(api, alive, aliveToken, mentorId);
-        await FollowAsync(api, dead, deadToken, mentorId);
+        await api.FollowAsync(alive, mentorId, aliveToken);
+        await api.FollowAsync(dead, mentorId, deadToken);
 
         var phone = await FindEndpointAsync(moto, $"fcm-{alive}");
         var tablet = await FindEndpointAsync(moto, $"apns-{alive}");
@@ -119,7 +119,7 @@ public sealed class SnsPushTests
         var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
         var menteeToken = await api.CreateMenteeAsync(menteeId);
         await RegisterDeviceAsync(api, menteeId, menteeToken, "phone", "fcm", $"fcm-{menteeId}");
-        await FollowAsync(api, menteeId, menteeToken, mentorId);
+        await api.FollowAsync(menteeId, mentorId, menteeToken);
         // The crash: the first attempt to record a push as sent fails after SNS accepted it (a sequence, unlike a
         // table, keeps counting when the failing statement rolls back).
         await database.ScalarAsync<object>("""
@@ -174,12 +174,6 @@ public sealed class SnsPushTests
     {
         using var response = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/devices/{deviceId}", new { platform, token = deviceToken }, token);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"device registration: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-
-    private static async Task FollowAsync(ApiClient api, string menteeId, string token, string mentorId)
-    {
-        using var response = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: token);
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
     }
 
     /// <summary>The emulator's record of the endpoint holding <paramref name="deviceToken"/>, or null.</summary>

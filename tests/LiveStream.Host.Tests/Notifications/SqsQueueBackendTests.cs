@@ -31,10 +31,7 @@ public sealed class SqsQueueBackendTests
         var menteeId = Ids.New("mentee");
         var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
         var menteeToken = await api.CreateMenteeAsync(menteeId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-        }
+        await api.FollowAsync(menteeId, mentorId, menteeToken);
 
         // Act
         var liveId = await api.ScheduleAsync(mentorId, "engines", mentorToken);

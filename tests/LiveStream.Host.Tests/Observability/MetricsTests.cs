@@ -182,10 +182,7 @@ public sealed class MetricsTests(MetricsFixture fixture)
         var menteeId = Ids.New("mentee");
         var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
         var menteeToken = await api.CreateMenteeAsync(menteeId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-        }
+        await api.FollowAsync(menteeId, mentorId, menteeToken);
 
         const string Lag = "livestream_notifications_lag_seconds_count";
         var before = (await PrometheusScrape.ReadAsync(fixture.Http, fixture.SiloMetrics)).Value(Lag, ("livestream_notification_kind", "scheduled")) ?? 0;

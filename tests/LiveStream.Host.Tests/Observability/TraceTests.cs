@@ -104,10 +104,7 @@ public sealed class TraceTests(TracedClusterFixture fixture) : IClassFixture<Tra
         var menteeId = Ids.New("mentee");
         var mentorToken = await api.CreateMentorAsync(mentorId, "engines");
         var menteeToken = await api.CreateMenteeAsync(menteeId);
-        using (var follow = await api.SendAsync(HttpMethod.Put, $"/mentee/{menteeId}/following/{mentorId}", token: menteeToken))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, follow.StatusCode);
-        }
+        await api.FollowAsync(menteeId, mentorId, menteeToken);
 
         var (traceId, testSpanId, header) = NewTraceParent();
 
