@@ -82,6 +82,8 @@ public static class WebApp
     /// <summary>Waits until the page's video plays: its time advances by more than a second.</summary>
     public static async Task WaitForPlayingAsync(this IPage page, string video, float timeoutMs = 60_000)
     {
+        // A page just routed to renders its player once the session detail has arrived.
+        await page.Locator(video).WaitForAsync(new() { Timeout = timeoutMs });
         var start = await page.EvalOnSelectorAsync<double>(video, "v => v.currentTime");
         await page.WaitForFunctionAsync(
             $"([selector, start]) => {{ const v = document.querySelector(selector); return v && v.currentTime > start + 1.5 && !v.paused; }}",

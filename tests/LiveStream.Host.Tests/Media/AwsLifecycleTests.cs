@@ -7,11 +7,40 @@ namespace LiveStream.Host.Tests.Media;
 
 /// <summary>
 /// <c>Media:Provider=aws</c> against the moto emulator: the lifecycle's deadlines and notifications that
-/// <see cref="AwsMediaTests"/> does not reach (a harvest that never completes; a deployment without input alerts).
+/// <see cref="AwsMediaTests"/> does not reach (a pre-warmed channel nobody starts; a harvest that never completes; a
+/// deployment without input alerts).
 /// </summary>
 public sealed class AwsLifecycleTests
 {
     private const string NoInputAlert = "RTMP Has No Audio/Video";
+
+    [Fact]
+    public async Task A_prewarmed_channel_nobody_starts_is_released_after_the_no_show_timeout_and_the_session_stays_scheduled()
+    {
+        // Arrange: the start is inside the pre-warm lead, so the channel is prepared at once; nobody will start it.
+        await using var aws = await AwsEmulator.StartAsync();
+        var settings = aws.HostSettings();
+        settings["Media:NoShowTimeout"] = "00:00:03";
+        await using var host = await HostProcess.StartAsync(aws.HostOptions(settings));
+        using var api = new ApiClient(host.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var token = await api.CreateMentorAsync(mentorId, "engines");
+        var scheduledStart = DateTimeOffset.UtcNow.AddSeconds(10);
+        using var scheduled = await api.SendAsync(HttpMethod.Post, "/livestream/", new { mentorId, courseId = "engines", title = "Nobody comes", scheduledStart }, token);
+        var liveId = (await ApiClient.JsonAsync(scheduled)).GetProperty("liveId").GetString()!;
+        var prewarmed = await WaitForResourcesAsync(aws.Moto, liveId);
+
+        // Act: the scheduled start passes, then the no-show timeout.
+        var left = await WaitForNoResourcesAsync(aws.Moto, prewarmed);
+        var releasedAt = DateTimeOffset.UtcNow;
+        var detail = JsonDocument.Parse(await api.ReadAsync($"/mentor/{mentorId}/live/{liveId}", token)).RootElement;
+
+        // Assert: released only after start + timeout; the mentor can still start the session later.
+        Assert.Single(prewarmed.MediaLiveChannels);
+        Assert.Empty(left);
+        Assert.True(releasedAt >= scheduledStart.AddSeconds(3), $"released at {releasedAt:O}, before the no-show deadline {scheduledStart.AddSeconds(3):O}");
+        Assert.Equal("scheduled", detail.GetProperty("state").GetString());
+    }
 
     [Fact]
     public async Task A_harvest_that_never_completes_ends_the_session_with_a_reason_deletes_its_resources_and_tells_the_mentor()
@@ -130,7 +159,7 @@ public sealed class AwsLifecycleTests
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var alive = await LiveResourcesAsync(moto, seen);
-        while (alive.Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(30))
+        while (alive.Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(45))
         {
             await Task.Delay(500);
             alive = await LiveResourcesAsync(moto, seen);
