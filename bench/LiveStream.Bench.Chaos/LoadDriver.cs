@@ -18,6 +18,9 @@ public sealed record AcknowledgedWrite(WriteKind Kind, string MentorId, string L
 /// <summary>A write whose outcome the client does not know (error or timeout): it may or may not have happened.</summary>
 public sealed record UnknownWrite(WriteKind Kind, string LiveId, string IdempotencyKey);
 
+/// <summary>One answer slower than <see cref="LoadDriver.SlowAnswer"/>: when it was sent, what, through which API, how it ended.</summary>
+public sealed record SlowAnswer(double SentAtSeconds, string Operation, int Api, string Outcome, double Milliseconds);
+
 /// <summary>Successes and errors of one second of the run, per operation.</summary>
 public sealed class SecondStats
 {
@@ -39,8 +42,13 @@ public sealed class LoadDriver(ChaosApi api, World world, ChaosOptions options, 
     private readonly ConcurrentDictionary<int, SecondStats> _seconds = new();
     private readonly ConcurrentQueue<AcknowledgedWrite> _acks = new();
     private readonly ConcurrentQueue<UnknownWrite> _unknown = new();
+    private readonly ConcurrentDictionary<string, long> _maxLatencyByOperation = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<SlowAnswer> _slow = new();
     private readonly Stopwatch _clock = new();
     private long _sequence;
+
+    /// <summary>Answers slower than this are listed one by one, so a slow second can be told apart by operation.</summary>
+    public static readonly TimeSpan SlowAnswer = TimeSpan.FromSeconds(1);
 
     public double NowSeconds => _clock.Elapsed.TotalSeconds;
 
@@ -49,6 +57,13 @@ public sealed class LoadDriver(ChaosApi api, World world, ChaosOptions options, 
     public IReadOnlyCollection<AcknowledgedWrite> Acknowledged => _acks;
 
     public IReadOnlyCollection<UnknownWrite> Unknown => _unknown;
+
+    /// <summary>The slowest answer of each operation over the whole run.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> SlowestByOperation =>
+        _maxLatencyByOperation.ToDictionary(pair => pair.Key, pair => TimeSpan.FromTicks(pair.Value), StringComparer.Ordinal);
+
+    /// <summary>Every answer slower than <see cref="SlowAnswer"/>.</summary>
+    public IReadOnlyCollection<SlowAnswer> Slow => _slow;
 
     public async Task RunAsync(CancellationToken stop)
     {
@@ -168,6 +183,12 @@ public sealed class LoadDriver(ChaosApi api, World world, ChaosOptions options, 
         var second = _seconds.GetOrAdd((int)finished.TotalSeconds, _ => new SecondStats());
         Interlocked.Add(ref second.LatencyTicksSum, elapsed.Ticks);
         InterlockedMax(ref second.MaxLatencyTicks, elapsed.Ticks);
+        _maxLatencyByOperation.AddOrUpdate(operation, elapsed.Ticks, (_, current) => Math.Max(current, elapsed.Ticks));
+        if (elapsed >= SlowAnswer)
+        {
+            _slow.Enqueue(new SlowAnswer(started.TotalSeconds, operation, apiIndex + 1, error ?? "ok", elapsed.TotalMilliseconds));
+        }
+
         if (error is null)
         {
             Interlocked.Increment(ref second.Ok);

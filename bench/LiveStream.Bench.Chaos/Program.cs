@@ -136,6 +136,16 @@ await using (var csv = new StreamWriter($"{prefix}-seconds.csv"))
     }
 }
 
+await using (var csv = new StreamWriter($"{prefix}-slow.csv"))
+{
+    await csv.WriteLineAsync("sent_at_s,operation,api,outcome,ms");
+    foreach (var slow in driver.Slow.OrderBy(answer => answer.SentAtSeconds))
+    {
+        await csv.WriteLineAsync(string.Join(',',
+            slow.SentAtSeconds.ToString("F2", culture), slow.Operation, slow.Api, slow.Outcome.Replace(' ', ':'), slow.Milliseconds.ToString("F0", culture)));
+    }
+}
+
 // ---- durability and re-homing ----
 var verification = await Verifier.VerifyAsync(api, world, driver.Acknowledged, driver.Unknown);
 var rehomed = new List<string>();
@@ -163,6 +173,7 @@ if (victim is not null)
 var report = new StringBuilder();
 report.AppendLine(culture, $"scenario {options.Scenario}: {options.Workers} workers, {options.Rate} req/s target, {world.Mentors.Count} live sessions, {world.Mentees.Count} mentees, {seconds.Count} s of load");
 report.AppendLine(culture, $"requests: {totalOk + totalErrors} ({totalOk} ok, {totalErrors} failed); slowest answer {maxLatency.TotalMilliseconds:F0} ms");
+report.AppendLine(culture, $"slowest by operation: {string.Join(", ", driver.SlowestByOperation.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Key} {pair.Value.TotalMilliseconds:F0} ms"))}; {driver.Slow.Count} answers over {LoadDriver.SlowAnswer.TotalSeconds:F0} s ({prefix}-slow.csv)");
 if (errorKinds.Count > 0)
 {
     report.AppendLine(culture, $"failures: {string.Join(", ", errorKinds.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Key} x{pair.Value}"))}");

@@ -39,6 +39,13 @@ public sealed class MentorGrain(
     /// <summary>A session still scheduled this long after its start was forgotten; it no longer counts against the quota.</summary>
     private static readonly TimeSpan StaleScheduleGrace = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// The page as last written. <see cref="GetAsync"/> interleaves with a command waiting on the database (a hung
+    /// database must not hold the reads every viewer makes), so it answers from this and never sees a change whose
+    /// write has not succeeded.
+    /// </summary>
+    private MentorView? _committed;
+
     private string MentorId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -50,12 +57,11 @@ public sealed class MentorGrain(
             state.State.Sessions = [];
             await state.WriteStateAsync(cancellationToken);
         }
+
+        _committed = View();
     }
 
-    public Task<MentorView?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(
-        state.State.Profile is { } profile
-            ? new MentorView(profile, [.. state.State.Courses.Values.OrderBy(course => course.CourseId, StringComparer.Ordinal)])
-            : null);
+    public Task<MentorView?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(_committed);
 
     public async Task<MentorProfile> UpsertProfileAsync(MentorProfileUpdate update)
     {
@@ -65,7 +71,7 @@ public sealed class MentorGrain(
 
         var profile = new MentorProfile(MentorId, update.DisplayName.Trim(), update.Bio, update.AvatarUrl, clock.GetUtcNow());
         state.State.Profile = profile;
-        await state.WriteStateAsync();
+        await CommitAsync();
         return profile;
     }
 
@@ -82,7 +88,7 @@ public sealed class MentorGrain(
 
         var course = new Course(courseId, update.Title.Trim(), update.Description, clock.GetUtcNow());
         state.State.Courses[courseId] = course;
-        await state.WriteStateAsync();
+        await CommitAsync();
         return course;
     }
 
@@ -137,6 +143,16 @@ public sealed class MentorGrain(
     }
 
     public Task RecordSessionChangeAsync(SessionSummary summary) => index.UpsertAsync(MentorId, summary);
+
+    private async Task CommitAsync()
+    {
+        await state.WriteStateAsync();
+        _committed = View();
+    }
+
+    private MentorView? View() => state.State.Profile is { } profile
+        ? new MentorView(profile, [.. state.State.Courses.Values.OrderBy(course => course.CourseId, StringComparer.Ordinal)])
+        : null;
 
     private void RequireProfile()
     {

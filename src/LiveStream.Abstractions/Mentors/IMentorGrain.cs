@@ -1,4 +1,5 @@
 using LiveStream.Abstractions.Sessions;
+using Orleans.Concurrency;
 
 namespace LiveStream.Abstractions.Mentors;
 
@@ -6,9 +7,13 @@ namespace LiveStream.Abstractions.Mentors;
 [Alias("livestream.mentor")]
 public interface IMentorGrain : IGrainWithStringKey
 {
-    /// <summary>Null when the mentor has never created a profile.</summary>
+    /// <summary>
+    /// Null when the mentor has never created a profile. Interleaves with a command in progress (it answers the last
+    /// committed page), so a command waiting on a slow or hung database does not hold every viewer's read.
+    /// </summary>
     [Alias("get")]
     [Idempotent]
+    [AlwaysInterleave]
     Task<MentorView?> GetAsync(CancellationToken cancellationToken = default);
 
     [Alias("upsert-profile")]
@@ -25,9 +30,10 @@ public interface IMentorGrain : IGrainWithStringKey
     [Alias("schedule-session")]
     Task<SessionSnapshot> ScheduleSessionAsync(ScheduleSessionCommand command, CancellationToken cancellationToken = default);
 
-    /// <summary>The mentor's sessions, newest scheduled first.</summary>
+    /// <summary>The mentor's sessions, newest scheduled first. A database read: interleaves with commands for the reason above.</summary>
     [Alias("list-sessions")]
     [Idempotent]
+    [AlwaysInterleave]
     Task<Page<SessionSummary>> ListSessionsAsync(string? after, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Called by a session grain when its state changes so the index stays current.</summary>

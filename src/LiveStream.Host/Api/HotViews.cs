@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
+using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentors;
 using LiveStream.Abstractions.Sessions;
 using Microsoft.Extensions.Options;
@@ -32,6 +33,7 @@ public sealed class HotViewCache
     private readonly long _lifetime;
     private readonly ConcurrentDictionary<string, Entry<SessionView?>> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Entry<MentorView?>> _mentors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string MentorId, int Limit), Entry<Page<SessionSummary>>> _sessionLists = new();
     private long _nextSweep;
 
     public HotViewCache(IGrainFactory grains, IOptions<HotViewOptions> options)
@@ -49,6 +51,14 @@ public sealed class HotViewCache
     /// <inheritdoc cref="GetSessionAsync"/>
     public Task<MentorView?> GetMentorAsync(string mentorId, bool fresh) =>
         Get(_mentors, mentorId, fresh, id => _grains.GetGrain<IMentorGrain>(id).GetAsync());
+
+    /// <summary>
+    /// The first page of a mentor's sessions (a lag-tolerant read, DESIGN "reads that tolerate lag"): every viewer
+    /// of a mentor opens it, and without the cache each open is a database query. Later pages are not cached.
+    /// </summary>
+    /// <inheritdoc cref="GetSessionAsync"/>
+    public Task<Page<SessionSummary>> GetFirstSessionPageAsync(string mentorId, int limit, bool fresh) =>
+        Get(_sessionLists, (mentorId, limit), fresh, key => _grains.GetGrain<IMentorGrain>(key.Item1).ListSessionsAsync(null, key.Item2));
 
     /// <summary>A command changed the session through this process: the next read asks the grain.</summary>
     public void ForgetSession(string liveId) => _sessions.TryRemove(liveId, out _);
@@ -68,7 +78,8 @@ public sealed class HotViewCache
     /// <summary>A command changed the mentor through this process: the next read asks the grain.</summary>
     public void ForgetMentor(string mentorId) => _mentors.TryRemove(mentorId, out _);
 
-    private Task<T> Get<T>(ConcurrentDictionary<string, Entry<T>> views, string key, bool fresh, Func<string, Task<T>> load)
+    private Task<T> Get<TKey, T>(ConcurrentDictionary<TKey, Entry<T>> views, TKey key, bool fresh, Func<TKey, Task<T>> load)
+        where TKey : notnull
     {
         if (_lifetime == 0)
         {
@@ -86,7 +97,7 @@ public sealed class HotViewCache
         views[key] = entry;
         // A failed call is not cached: the next reader retries it.
         _ = entry.View.ContinueWith(
-            _ => views.TryRemove(new KeyValuePair<string, Entry<T>>(key, entry)),
+            _ => views.TryRemove(new KeyValuePair<TKey, Entry<T>>(key, entry)),
             CancellationToken.None,
             TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
@@ -104,15 +115,17 @@ public sealed class HotViewCache
 
         Sweep(_sessions, now);
         Sweep(_mentors, now);
+        Sweep(_sessionLists, now);
     }
 
-    private static void Sweep<T>(ConcurrentDictionary<string, Entry<T>> views, long now)
+    private static void Sweep<TKey, T>(ConcurrentDictionary<TKey, Entry<T>> views, long now)
+        where TKey : notnull
     {
         foreach (var (key, entry) in views)
         {
             if (entry.Expires <= now)
             {
-                views.TryRemove(new KeyValuePair<string, Entry<T>>(key, entry));
+                views.TryRemove(new KeyValuePair<TKey, Entry<T>>(key, entry));
             }
         }
     }

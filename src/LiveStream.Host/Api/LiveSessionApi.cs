@@ -79,20 +79,24 @@ public static class LiveSessionApi
         LiveMediaApi.CommandAsync(user, grains, playback, views, (session, mentorId) => session.GetGrain<ILiveSessionGrain>(liveId).CancelAsync(mentorId));
 
     private static async Task<Results<Ok<SessionListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
-        string mentorId, string? after, int? limit, IGrainFactory grains)
+        string mentorId, string? after, int? limit, ClaimsPrincipal user, IGrainFactory grains, HotViewCache views)
     {
         if (Validation.Paging(after, limit) is { } invalid)
         {
             return invalid;
         }
 
-        var mentor = grains.GetGrain<IMentorGrain>(mentorId);
-        if (await mentor.GetAsync() is null)
+        // The mentor reads their own list fresh, so a session they just scheduled is in it; everyone else may read
+        // a first page up to HotViews:MaxStaleness old.
+        var fresh = user.IsMentor(mentorId);
+        if (await views.GetMentorAsync(mentorId, fresh) is null)
         {
             return Validation.NotFound("mentorId", $"Mentor '{mentorId}' does not exist.");
         }
 
-        var page = await mentor.ListSessionsAsync(after, limit ?? Limits.DefaultPageSize);
+        var page = after is null
+            ? await views.GetFirstSessionPageAsync(mentorId, limit ?? Limits.DefaultPageSize, fresh)
+            : await grains.GetGrain<IMentorGrain>(mentorId).ListSessionsAsync(after, limit ?? Limits.DefaultPageSize);
         return TypedResults.Ok(SessionListResponse.From(page));
     }
 

@@ -11,7 +11,12 @@ namespace LiveStream.Infrastructure.Postgres;
 /// cheap probe (<c>SELECT 1</c>) runs every <see cref="ProbeEvery"/>; the first that succeeds closes it, so service
 /// resumes by itself within about that period of the database coming back. Requests are never used as probes.
 /// </summary>
-public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimeProvider clock)
+/// <param name="unavailable">
+/// Runs (at most once per <see cref="FailureWindow"/>) when an unavailability is recorded: connections pooled before
+/// it may be dead (a stopped or restarted server closed them), and each would otherwise fail one request after the
+/// database is back, enough of them to open the circuit again.
+/// </param>
+public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimeProvider clock, Action? unavailable = null)
 {
     public const int FailureThreshold = 2;
 
@@ -26,6 +31,7 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
     private int _failures;
     private long _firstFailureAt;
     private long _nextProbeAt;
+    private long _lastNotifiedAt = long.MinValue;
     private bool _open;
 
     public bool IsOpen
@@ -60,9 +66,16 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
         }
 
         var startProbing = false;
+        var notify = false;
         lock (_gate)
         {
             var now = clock.GetTimestamp();
+            if (_lastNotifiedAt == long.MinValue || clock.GetElapsedTime(_lastNotifiedAt, now) >= FailureWindow)
+            {
+                _lastNotifiedAt = now;
+                notify = true;
+            }
+
             if (_failures == 0 || clock.GetElapsedTime(_firstFailureAt, now) > FailureWindow)
             {
                 _failures = 0;
@@ -76,6 +89,11 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
                 _nextProbeAt = now + ToTicks(ProbeEvery);
                 startProbing = true;
             }
+        }
+
+        if (notify)
+        {
+            unavailable?.Invoke();
         }
 
         if (startProbing)
@@ -97,8 +115,10 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
 
     /// <summary>
     /// <paramref name="operation"/>'s result, or <see cref="DatabaseUnavailableException"/> once it has run longer than
-    /// <see cref="OperationLimit"/>, which counts against this circuit like any other unavailability (so a hung server
-    /// opens it after <see cref="FailureThreshold"/> such waits, and later callers are refused at once). The abandoned
+    /// <see cref="OperationLimit"/>, which opens this circuit at once: a server that has not answered one operation in
+    /// that time (a healthy one answers in milliseconds) is hung, and waiting for a second such timeout before refusing
+    /// would make everyone queued behind the first (a group commit's next batch, a grain's next call) wait twice. If
+    /// the server was only slow, the next probe closes the circuit again within <see cref="ProbeEvery"/>. The abandoned
     /// operation finishes (or fails) on its own; nothing waits for it, and a write it still makes was never
     /// acknowledged, so a client retry with its idempotency key counts it once.
     /// </summary>
@@ -119,7 +139,11 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
         {
             _ = operation.ContinueWith(static abandoned => _ = abandoned.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             var unavailable = new DatabaseUnavailableException("The database did not answer in time; retry shortly.", 1);
-            RecordFailure(unavailable);
+            for (var failure = 0; failure < FailureThreshold; failure++)
+            {
+                RecordFailure(unavailable);
+            }
+
             throw unavailable;
         }
     }

@@ -22,7 +22,7 @@ public sealed class LiveStreamDataSources : IAsyncDisposable
     {
         _primary = primary;
         _read = read ?? primary;
-        Circuit = new DatabaseCircuit(ProbePrimaryAsync, clock ?? TimeProvider.System);
+        Circuit = new DatabaseCircuit(ProbePrimaryAsync, clock ?? TimeProvider.System, DropPooledConnections);
     }
 
     public DatabaseCircuit Circuit { get; }
@@ -50,6 +50,19 @@ public sealed class LiveStreamDataSources : IAsyncDisposable
     }
 
     public bool HasReplica => !ReferenceEquals(_read, _primary);
+
+    /// <summary>
+    /// On an outage, drops the idle connections of this process's pools: ours, and those Orleans opens from
+    /// connection strings (clustering, grain storage, reminders, the queue); connections in use are dropped when
+    /// returned. Npgsql clears only the pool whose connection broke, so a pool nobody used during the outage (grain
+    /// storage, whose writes the open circuit refused) would hand out connections the restarted server has closed,
+    /// each failing one request. New connections open in milliseconds.
+    /// </summary>
+    private void DropPooledConnections()
+    {
+        _primary.Clear();
+        NpgsqlConnection.ClearAllPools();
+    }
 
     private async Task ProbePrimaryAsync(CancellationToken cancellationToken)
     {

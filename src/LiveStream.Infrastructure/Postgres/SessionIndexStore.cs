@@ -65,7 +65,11 @@ public sealed class PostgresSessionIndexStore(LiveStreamDataSources dataSources)
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<int> CountUpcomingAsync(string mentorId, string exceptLiveId, TimeSpan staleAfter, CancellationToken cancellationToken = default)
+    // Bounded: scheduling waits on it inside the mentor grain's turn.
+    public Task<int> CountUpcomingAsync(string mentorId, string exceptLiveId, TimeSpan staleAfter, CancellationToken cancellationToken = default) =>
+        dataSources.Circuit.BoundAsync(CountUpcomingUnboundedAsync(mentorId, exceptLiveId, staleAfter, cancellationToken));
+
+    private async Task<int> CountUpcomingUnboundedAsync(string mentorId, string exceptLiveId, TimeSpan staleAfter, CancellationToken cancellationToken)
     {
         // Primary: the count decides whether a schedule is refused, so it must see the mentor's last one.
         await using var command = dataSources.Primary.CreateCommand("""
@@ -84,7 +88,11 @@ public sealed class PostgresSessionIndexStore(LiveStreamDataSources dataSources)
         return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    public async Task<IReadOnlyList<SessionSummary>?> ListAsync(string mentorId, string? afterLiveId, int limit, CancellationToken cancellationToken = default)
+    // Bounded: a reader gets 503 in seconds from a hung database, like every other database read.
+    public Task<IReadOnlyList<SessionSummary>?> ListAsync(string mentorId, string? afterLiveId, int limit, CancellationToken cancellationToken = default) =>
+        dataSources.Circuit.BoundAsync(ListUnboundedAsync(mentorId, afterLiveId, limit, cancellationToken));
+
+    private async Task<IReadOnlyList<SessionSummary>?> ListUnboundedAsync(string mentorId, string? afterLiveId, int limit, CancellationToken cancellationToken)
     {
         // Primary: a mentor lists right after scheduling, and a replica may not have the row yet.
         await using var command = dataSources.Primary.CreateCommand(afterLiveId is null

@@ -6,7 +6,7 @@ using LiveStream.Testing;
 namespace LiveStream.Host.Tests.Api;
 
 /// <summary>
-/// The views the API process keeps (session detail with counts, mentor page): conditional GETs, and how stale a
+/// The views the API process keeps (session detail with counts, mentor page, a mentor's first page of sessions): conditional GETs, and how stale a
 /// reader may see them (HotViews:MaxStaleness, 1 s by default; 0 for the author of a change).
 /// </summary>
 [Collection(ReactionCollection.Name)]
@@ -79,6 +79,33 @@ public sealed class HotViewTests(ReactionFixture fixture)
         Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
         Assert.Equal("Ada Lovelace", (await ApiClient.JsonAsync(mentorRead)).GetProperty("displayName").GetString());
         Assert.True(viewerSees < TimeSpan.FromSeconds(3), $"The viewer saw the new name after {viewerSees.TotalMilliseconds:0} ms.");
+    }
+
+    [Fact]
+    public async Task A_new_session_is_in_the_mentors_own_list_at_once_and_in_a_viewers_within_a_second()
+    {
+        // Arrange: a viewer reads the mentor's (empty) first page through the api process, so it is cached there.
+        using var all = new ApiClient(fixture.All.CreateClient());
+        using var front = new ApiClient(fixture.Api.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var mentorToken = await all.CreateMentorAsync(mentorId, "engines");
+        var viewer = await all.CreateMenteeAsync(Ids.New("viewer"));
+        var list = $"/mentor/{mentorId}/live/";
+        using (var empty = await front.SendAsync(HttpMethod.Get, list, token: viewer))
+        {
+            Assert.Equal(0, (await ApiClient.JsonAsync(empty)).GetProperty("items").GetArrayLength());
+        }
+
+        // Act: the mentor schedules through the other process and lists through the api process.
+        using var scheduled = await all.SendAsync(
+            HttpMethod.Post, "/livestream/", new { mentorId, courseId = "engines", title = "Fresh", scheduledStart = DateTimeOffset.UtcNow.AddHours(1) }, mentorToken);
+        using var mentorList = await front.SendAsync(HttpMethod.Get, list, token: mentorToken);
+        var viewerSees = await EventuallyAsync(front, list, viewer, page => page.GetProperty("items").GetArrayLength() == 1);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Created, scheduled.StatusCode);
+        Assert.Equal("Fresh", Assert.Single((await ApiClient.JsonAsync(mentorList)).GetProperty("items").EnumerateArray()).GetProperty("title").GetString());
+        Assert.True(viewerSees < TimeSpan.FromSeconds(3), $"The viewer saw the new session after {viewerSees.TotalMilliseconds:0} ms.");
     }
 
     private static Task<HttpResponseMessage> ConditionalGetAsync(ApiClient api, string path, string token, EntityTagHeaderValue tag) =>

@@ -63,6 +63,47 @@ public sealed class DatabaseOutageTests
     }
 
     [Fact]
+    public async Task Once_a_restarted_database_serves_again_no_request_fails_on_a_connection_pooled_before_the_restart()
+    {
+        // Arrange: grain state written, so the grain-storage pool holds connections to the server about to restart.
+        await using var server = await PostgresServer.StartAsync();
+        var database = await server.CreateDatabaseAsync();
+        await using var host = await HostProcess.StartAsync(new HostProcessOptions(database, HostProcess.NewSigningKey()) { ReadyTimeout = SlowBoxStart });
+        using var api = new ApiClient(host.CreateClient());
+        var menteeId = Ids.New("mentee");
+        var menteeToken = await api.CreateMenteeAsync(menteeId);
+        var mentors = new List<(string Id, string Token)>();
+        for (var index = 0; index < 4; index++)
+        {
+            var mentorId = Ids.New("mentor");
+            mentors.Add((mentorId, await api.CreateMentorAsync(mentorId, "engines")));
+        }
+
+        var read = $"/mentee/{menteeId}/notifications";
+
+        // Act: the server restarts; wait until a read through our own store succeeds again.
+        await server.StopAsync();
+        using (var refused = await api.SendAsync(HttpMethod.Get, read, token: menteeToken))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        await server.StartAgainAsync();
+        Assert.True(await EventuallyAsync(async () => (await TimedAsync(api, HttpMethod.Get, read, menteeToken)).Status == HttpStatusCode.OK));
+
+        // Then grain-state writes (Orleans' pool, untouched during the outage: the circuit refused those writes).
+        var statuses = new List<HttpStatusCode>();
+        foreach (var (mentorId, token) in mentors)
+        {
+            using var renamed = await api.SendAsync(HttpMethod.Put, $"/mentor/{mentorId}", new { displayName = "Grace Hopper" }, token);
+            statuses.Add(renamed.StatusCode);
+        }
+
+        // Assert
+        Assert.True(statuses.All(status => status == HttpStatusCode.OK), $"{string.Join(", ", statuses)}\n{host.Output[^Math.Min(host.Output.Length, 6000)..]}");
+    }
+
+    [Fact]
     public async Task A_hung_database_keeps_live_session_reads_answering_refuses_writes_with_503_within_2_s_and_recovers_when_it_answers_again()
     {
         // Arrange: a live session, read once so its grain holds it in memory.

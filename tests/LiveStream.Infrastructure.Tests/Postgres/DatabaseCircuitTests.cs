@@ -28,6 +28,25 @@ public sealed class DatabaseCircuitTests
     }
 
     [Fact]
+    public async Task An_operation_the_database_never_answers_is_refused_after_the_bound_and_opens_the_circuit_at_once()
+    {
+        // Arrange: a hung server (SIGSTOP, failover): the operation never completes; the probe hangs too.
+        var circuit = new DatabaseCircuit(_ => new TaskCompletionSource().Task, TimeProvider.System);
+        var hung = new TaskCompletionSource<int>().Task;
+
+        // Act
+        var watch = Stopwatch.StartNew();
+        var refused = await Assert.ThrowsAsync<DatabaseUnavailableException>(() => circuit.BoundAsync(hung));
+        var waited = watch.Elapsed;
+
+        // Assert: one wait of the bound, then the next caller is refused without waiting.
+        Assert.InRange(waited, DatabaseCircuit.OperationLimit - TimeSpan.FromMilliseconds(50), DatabaseCircuit.OperationLimit + TimeSpan.FromSeconds(1));
+        Assert.True(refused.RetryAfterSeconds >= 1);
+        Assert.True(circuit.IsOpen);
+        Assert.Throws<DatabaseUnavailableException>(circuit.ThrowIfOpen);
+    }
+
+    [Fact]
     public async Task Open_circuit_closes_by_itself_once_the_probe_succeeds_and_not_before()
     {
         // Arrange
