@@ -99,6 +99,12 @@ CONF
     ensure_installed
     pg_ctl=$(find_bin pg_ctl); basebackup=$(find_bin pg_basebackup)
     prepare_dir
+    if [ -f "$dir/data/PG_VERSION" ] && [ ! -f "$dir/data/standby.signal" ]; then
+      # Promoted earlier (a failover drill): starting it beside the old primary would give two primaries, and a
+      # multi-host connection string would write to either.
+      echo "postgres.sh: $dir was promoted to a primary; it and the server on port $primary_port have diverged. Stop both and remove both data directories (e.g. scripts/cluster.sh stop && rm -rf .local/cluster/pg .local/cluster/pg-replica) to start over." >&2
+      exit 1
+    fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       # -R writes standby.signal and primary_conninfo; -X stream copies the WAL written during the backup.
       as_owner "$basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir/data" -R -X stream -c fast \
