@@ -55,6 +55,10 @@ public sealed class HostTopology : IAsyncDisposable
         ["RateLimits__CommentBurst"] = "100000",
         ["RateLimits__SchedulesPerHour"] = "100000",
         ["RateLimits__ScheduleBurst"] = "100000",
+        // The churn soak schedules dozens of sessions a second for one mentor and opens hundreds of feeds for 50
+        // mentees: the upcoming-session quota (50) and the per-user feed cap (5) would answer 409 and 429.
+        ["RateLimits__MaxUpcomingSessions"] = "100000",
+        ["StreamLimits__MaxStreamsPerUser"] = "1000",
     };
 
     public static async Task<HostTopology> StartAsync(BenchOptions options, Topology topology, BenchDatabase database)
