@@ -11,12 +11,12 @@ namespace LiveStream.Infrastructure.Postgres;
 /// cheap probe (<c>SELECT 1</c>) runs every <see cref="ProbeEvery"/>; the first that succeeds closes it, so service
 /// resumes by itself within about that period of the database coming back. Requests are never used as probes.
 /// </summary>
-/// <param name="unavailable">
+/// <param name="onUnavailable">
 /// Runs (at most once per <see cref="FailureWindow"/>) when an unavailability is recorded: connections pooled before
 /// it may be dead (a stopped or restarted server closed them), and each would otherwise fail one request after the
 /// database is back, enough of them to open the circuit again.
 /// </param>
-public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimeProvider clock, Action? unavailable = null)
+public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimeProvider clock, Action? onUnavailable = null)
 {
     public const int FailureThreshold = 2;
 
@@ -65,6 +65,12 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
             return false;
         }
 
+        Record(failures: 1);
+        return true;
+    }
+
+    private void Record(int failures)
+    {
         var startProbing = false;
         var notify = false;
         lock (_gate)
@@ -82,7 +88,7 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
                 _firstFailureAt = now;
             }
 
-            _failures++;
+            _failures += failures;
             if (!_open && _failures >= FailureThreshold)
             {
                 _open = true;
@@ -93,15 +99,13 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
 
         if (notify)
         {
-            unavailable?.Invoke();
+            onUnavailable?.Invoke();
         }
 
         if (startProbing)
         {
             _ = Task.Run(ProbeUntilClosedAsync);
         }
-
-        return true;
     }
 
     /// <summary>
@@ -139,11 +143,7 @@ public sealed class DatabaseCircuit(Func<CancellationToken, Task> probe, TimePro
         {
             _ = operation.ContinueWith(static abandoned => _ = abandoned.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             var unavailable = new DatabaseUnavailableException("The database did not answer in time; retry shortly.", 1);
-            for (var failure = 0; failure < FailureThreshold; failure++)
-            {
-                RecordFailure(unavailable);
-            }
-
+            Record(failures: FailureThreshold);
             throw unavailable;
         }
     }

@@ -71,19 +71,16 @@ public sealed class PostgresSessionIndexStore(LiveStreamDataSources dataSources)
 
     private async Task<int> CountUpcomingUnboundedAsync(string mentorId, string exceptLiveId, TimeSpan staleAfter, CancellationToken cancellationToken)
     {
-        // Primary: the count decides whether a schedule is refused, so it must see the mentor's last one.
+        // Primary: the count decides whether a schedule is refused, so it must see the mentor's last one. The states are
+        // literals (Scheduled 0, Starting 1, Live 2, Ending 3), written as the partial index mentor_sessions_upcoming
+        // has them, so the planner reads that index and the count does not grow with the mentor's history.
         await using var command = dataSources.Primary.CreateCommand("""
             SELECT count(*) FROM mentor_sessions
-            WHERE mentor_id = $1 AND live_id <> $2 AND state IN ($3, $4, $5, $6)
-              AND (state <> $3 OR scheduled_start > now() - $7)
+            WHERE mentor_id = $1 AND live_id <> $2 AND state IN (0, 1, 2, 3)
+              AND (state <> 0 OR scheduled_start > now() - $3)
             """);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = mentorId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = exceptLiveId });
-        foreach (var state in new[] { SessionState.Scheduled, SessionState.Starting, SessionState.Live, SessionState.Ending })
-        {
-            command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)state });
-        }
-
         command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = staleAfter });
         return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
