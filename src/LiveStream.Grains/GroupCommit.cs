@@ -10,8 +10,11 @@ namespace LiveStream.Grains;
 /// </summary>
 public sealed class GroupCommit<TItem, TResult>(
     Func<IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> flush,
-    int maxBatchSize)
+    int maxBatchSize,
+    Func<int, System.Diagnostics.Activity?>? traceFlush = null)
 {
+    private readonly Func<int, System.Diagnostics.Activity?> _traceFlush = traceFlush ?? LiveStreamTelemetry.StartGroupCommitFlush;
+
     private readonly Lock _gate = new();
     private List<(TItem Item, TaskCompletionSource<TResult> Done)> _pending = [];
     private bool _flushing;
@@ -23,6 +26,18 @@ public sealed class GroupCommit<TItem, TResult>(
             lock (_gate)
             {
                 return _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>Nothing waiting and no flush running: an owner keeping one per key may let it go.</summary>
+    public bool IsIdle
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return !_flushing && _pending.Count == 0;
             }
         }
     }
@@ -71,7 +86,7 @@ public sealed class GroupCommit<TItem, TResult>(
                 }
             }
 
-            using var activity = LiveStreamTelemetry.StartGroupCommitFlush(batch.Count);
+            using var activity = _traceFlush(batch.Count);
             try
             {
                 var results = await flush([.. batch.Select(entry => entry.Item)]);

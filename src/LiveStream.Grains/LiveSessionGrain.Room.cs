@@ -27,14 +27,10 @@ public sealed partial class LiveSessionGrain
 
     public async Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default)
     {
-        if (RequireSession(mentorId).State != SessionState.Live)
+        RequireLive(mentorId);
+        if (Refusal(interaction) is { } refusal)
         {
-            throw DomainException.Conflict("Reactions and comments are accepted only while the session is live.");
-        }
-
-        if (state.State.Muted.Contains(interaction.UserId))
-        {
-            throw new DomainException(DomainErrorKind.Forbidden, "The mentor muted you in this session.");
+            throw refusal;
         }
 
         var snapshot = await Room.ReactAsync(interaction);
@@ -42,8 +38,50 @@ public sealed partial class LiveSessionGrain
         return snapshot;
     }
 
-    public async Task<ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default) =>
-        (await ReactAsync(mentorId, interaction)).Counts;
+    public async Task<ImmutableArray<InteractionOutcome>> ReactBatchAsync(string mentorId, ImmutableArray<Interaction> interactions, CancellationToken cancellationToken = default)
+    {
+        RequireLive(mentorId);
+        // Every item joins the room's group commit at once, so the batch costs PostgreSQL one round trip.
+        var outcomes = await Task.WhenAll(interactions.Select(ReactForOutcomeAsync));
+        _liveMetrics?.PublishReactionCounts(await Room.CountsAsync());
+        return [.. outcomes];
+    }
+
+    private async Task<InteractionOutcome> ReactForOutcomeAsync(Interaction interaction)
+    {
+        if (interaction.IdempotencyKey is not { Length: > 0 })
+        {
+            // A batch may be sent again after a lost answer; an item without its key would then count twice.
+            return InteractionOutcome.Refused(DomainException.Invalid("Idempotency-Key", "Each reaction of a batch carries its request key."));
+        }
+
+        if (Refusal(interaction) is { } refusal)
+        {
+            return InteractionOutcome.Refused(refusal);
+        }
+
+        try
+        {
+            return InteractionOutcome.Accepted(await Room.ReactForCountsAsync(interaction));
+        }
+        catch (DomainException exception)
+        {
+            return InteractionOutcome.Refused(exception);
+        }
+    }
+
+    private void RequireLive(string mentorId)
+    {
+        if (RequireSession(mentorId).State != SessionState.Live)
+        {
+            throw DomainException.Conflict("Reactions and comments are accepted only while the session is live.");
+        }
+    }
+
+    private DomainException? Refusal(Interaction interaction) =>
+        state.State.Muted.Contains(interaction.UserId)
+            ? new DomainException(DomainErrorKind.Forbidden, "The mentor muted you in this session.")
+            : null;
 
     public async Task<bool> DeleteCommentAsync(string mentorId, long commentId)
     {

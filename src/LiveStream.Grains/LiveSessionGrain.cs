@@ -208,7 +208,24 @@ public sealed partial class LiveSessionGrain(
 
         await CommitAsync(decision);
         await RunOutboxAsync();
+        ReleaseIfFinished();
         return decision;
+    }
+
+    /// <summary>
+    /// A session that is over (cancelled, recorded, failed) with nothing left to carry out gives its activation back
+    /// at once instead of after the collection age: mentors schedule and cancel all day, and each finished session
+    /// would otherwise hold memory for 15 minutes. Its state stays in storage; a later read activates it again.
+    /// </summary>
+    private void ReleaseIfFinished()
+    {
+        if (Lifecycle.Session?.State is SessionState.Cancelled or SessionState.Recorded or SessionState.Failed
+            && Lifecycle.Outbox.Count == 0
+            && state.State.PendingEvents.Count == 0
+            && _room?.HasFeedObservers != true)
+        {
+            DeactivateOnIdle();
+        }
     }
 
     /// <summary>

@@ -155,6 +155,9 @@ public sealed partial class NotificationFanOutGrain(
             {
                 LogCompleted(logger, this.GetPrimaryKeyString(), state.State.Enqueued, state.State.Resumptions);
                 await UnregisterReminderAsync();
+                // A finished fan-out has nothing left to do; two start with every session, so staying resident for
+                // the collection age would hold memory in proportion to how many sessions were scheduled lately.
+                DeactivateOnIdle();
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

@@ -42,6 +42,17 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
 
     public async Task<ReactionSnapshot> ReactAsync(Interaction interaction)
     {
+        var board = await RecordAsync(interaction);
+        var latest = board.CommentsAfter(null, LatestCommentsInAnswer)!.Value;
+        return new ReactionSnapshot(board.Counts, latest, latest.IsEmpty ? null : latest[^1].CommentId);
+    }
+
+    /// <summary>As <see cref="ReactAsync"/>, answering with the counts only (no latest comments to copy).</summary>
+    public async Task<ImmutableDictionary<string, long>> ReactForCountsAsync(Interaction interaction) => (await RecordAsync(interaction)).Counts;
+
+    /// <summary>Validates, waits for the group commit that makes it durable, then applies it to the board.</summary>
+    private async Task<ReactionBoard> RecordAsync(Interaction interaction)
+    {
         var pending = Validate(interaction);
         var board = await BoardAsync();
         var result = await Writer.WriteAsync(pending);
@@ -66,8 +77,7 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
             }
         }
 
-        var latest = board.CommentsAfter(null, LatestCommentsInAnswer)!.Value;
-        return new ReactionSnapshot(board.Counts, latest, latest.IsEmpty ? null : latest[^1].CommentId);
+        return board;
     }
 
     public async Task<ReactionSnapshot> GetAsync(long? afterCommentId, int limit)

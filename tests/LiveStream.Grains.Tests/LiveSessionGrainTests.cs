@@ -1,5 +1,6 @@
 using LiveStream.Abstractions;
 using LiveStream.Abstractions.Mentors;
+using LiveStream.Abstractions.Notifications;
 using LiveStream.Abstractions.Sessions;
 
 namespace LiveStream.Grains.Tests;
@@ -42,6 +43,33 @@ public sealed class LiveSessionGrainTests(ClusterFixture fixture)
         Assert.Equal(first, second);
         Assert.NotNull(first.EndedAt);
         Assert.Equal(SessionState.Cancelled, Assert.Single((await mentor.ListSessionsAsync(null, 10)).Items).State);
+    }
+
+    [Fact]
+    public async Task A_cancelled_session_and_its_finished_fan_outs_give_their_activations_back_and_still_answer_from_storage()
+    {
+        // Arrange
+        var (_, scheduled) = await ScheduleAsync();
+        var session = fixture.Grains.GetGrain<ILiveSessionGrain>(scheduled.LiveId);
+        var fanOuts = new[] { NotificationKind.Scheduled, NotificationKind.Cancelled }
+            .Select(kind => fixture.Grains.GetGrain<INotificationFanOutGrain>(NotificationFanOut.KeyFor(scheduled.LiveId, kind)))
+            .ToList();
+        var management = fixture.Grains.GetGrain<IManagementGrain>(0);
+
+        // Act
+        await session.CancelAsync();
+
+        // Assert: none of them waits for the collection age (minutes) to be let go.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        IGrain[] grains = [session, .. fanOuts];
+        while ((await Task.WhenAll(grains.Select(grain => management.GetActivationAddress(grain).AsTask()))).Any(address => address is not null))
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "A finished session or fan-out was still activated 30 s after the cancel.");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(SessionState.Cancelled, (await session.GetAsync())!.State);
+        Assert.All(await Task.WhenAll(fanOuts.Select(fanOut => fanOut.GetProgressAsync())), progress => Assert.True(progress.Completed));
     }
 
     [Fact]

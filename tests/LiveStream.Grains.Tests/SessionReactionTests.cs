@@ -68,6 +68,36 @@ public sealed class SessionReactionTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_batch_answers_each_item_on_its_own_and_a_repeated_batch_counts_each_item_once()
+    {
+        // Arrange
+        var (mentorId, session) = await LiveSessionAsync();
+        await session.MuteAsync(mentorId, "troll");
+        ImmutableArray<Interaction> batch =
+        [
+            new("viewer-1", ReactionKinds.Clap, null, "k1"),
+            new("viewer-2", "shrug", null, "k2"),
+            new("troll", ReactionKinds.Clap, null, "k3"),
+            new("viewer-3", null, "Is the carry flag set?", "k4"),
+            new("viewer-4", ReactionKinds.Clap, null, null),
+        ];
+
+        // Act
+        var first = await session.ReactBatchAsync(mentorId, batch);
+        var repeated = await session.ReactBatchAsync(mentorId, batch);
+
+        // Assert: the valid reaction and comment are stored once; each refusal is the one a single call would get.
+        Assert.Equal(1, first[0].CountsOrThrow()[ReactionKinds.Clap]);
+        Assert.Equal(("reaction", DomainErrorKind.Invalid), (Assert.Throws<DomainException>(() => first[1].CountsOrThrow()).Field, first[1].ErrorKind));
+        Assert.Equal(DomainErrorKind.Forbidden, Assert.Throws<DomainException>(() => first[2].CountsOrThrow()).Kind);
+        Assert.Equal(1, first[3].CountsOrThrow()[ReactionKinds.Clap]);
+        Assert.Equal("Idempotency-Key", Assert.Throws<DomainException>(() => first[4].CountsOrThrow()).Field);
+        Assert.Equal(1, repeated[0].CountsOrThrow()[ReactionKinds.Clap]);
+        Assert.Equal(1, await StoredReactionsAsync(session));
+        Assert.Single((await session.GetReactionsAsync(mentorId, null, 10)).Comments);
+    }
+
+    [Fact]
     public async Task Reacting_before_the_session_is_live_is_a_conflict()
     {
         var mentorId = Ids.New("mentor");

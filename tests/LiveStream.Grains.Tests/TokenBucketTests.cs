@@ -43,4 +43,32 @@ public sealed class TokenBucketTests
         Assert.Equal(0, afterTwoSeconds.Tokens, 6);
         Assert.Equal(Budget.Burst - 1, afterAnHour.Tokens, 6);
     }
+
+    [Fact]
+    public void Tokens_handed_out_in_advance_are_at_most_half_of_those_left_and_add_up_to_the_burst()
+    {
+        // Arrange
+        var budget = new RateBudget(Burst: 20, PerSecond: 10);
+        TokenBucket? bucket = null;
+        var grants = new List<int>();
+
+        // Act: an API process asks for a lease of budget.LeaseSize tokens until it is refused.
+        while (true)
+        {
+            (var next, var granted, var retryAfter) = TokenBucket.TakeUpTo(bucket, budget, Start, budget.LeaseSize);
+            bucket = next;
+            if (granted == 0)
+            {
+                Assert.NotNull(retryAfter);
+                break;
+            }
+
+            grants.Add(granted);
+        }
+
+        // Assert: leases shrink as the bucket empties, down to one token per call; never more than the burst in all.
+        Assert.Equal(5, budget.LeaseSize);
+        Assert.Equal([5, 5, 5, 2, 1, 1, 1], grants);
+        Assert.Equal(budget.Burst, grants.Sum());
+    }
 }

@@ -11,6 +11,23 @@ public sealed record Interaction(
     [property: Id(2)] string? Comment,
     [property: Id(3)] string? IdempotencyKey) : IIdempotentCommand;
 
+/// <summary>One item of a reaction batch: the counts including it, or the refusal a single call would have thrown.</summary>
+[GenerateSerializer, Immutable]
+[Alias("livestream.interaction-outcome")]
+public sealed record InteractionOutcome(
+    [property: Id(0)] ImmutableDictionary<string, long>? Counts,
+    [property: Id(1)] DomainErrorKind ErrorKind,
+    [property: Id(2)] string? Error,
+    [property: Id(3)] string? ErrorField)
+{
+    public static InteractionOutcome Accepted(ImmutableDictionary<string, long> counts) => new(counts, default, null, null);
+
+    public static InteractionOutcome Refused(DomainException refusal) => new(null, refusal.Kind, refusal.Message, refusal.Field);
+
+    /// <summary>The counts, or the refusal thrown as the <see cref="DomainException"/> the HTTP layer maps to a problem.</summary>
+    public ImmutableDictionary<string, long> CountsOrThrow() => Counts ?? throw new DomainException(ErrorKind, Error ?? "Refused.", ErrorField);
+}
+
 [GenerateSerializer, Immutable]
 [Alias("livestream.comment")]
 public sealed record Comment(

@@ -85,12 +85,18 @@ public interface ILiveSessionGrain : IGrainWithStringKey
     Task<ReactionSnapshot> ReactAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// As <see cref="ReactAsync"/>, answering with the counts only: viewers get comments over the live feed, so the
-    /// default write answer does not carry (and serialize) the latest comments on every tap.
+    /// As <see cref="ReactAsync"/> for several reactions and comments at once, each answered with the counts including
+    /// it or with why it was refused: an API process sends what its viewers posted while its previous batch to this
+    /// session was in flight, so a busy session costs one cluster call per batch rather than one per tap. Viewers get
+    /// comments over the live feed, so the answers carry counts only. Every item carries its request key (the client's
+    /// Idempotency-Key, else one the API process made for the request), so a repeated batch counts each item once.
     /// </summary>
-    [Alias("react-counts")]
+    /// <exception cref="DomainException">NotFound, or Conflict when the session is not live: for the whole batch.</exception>
+    [Alias("react-batch")]
     [AlwaysInterleave]
-    Task<System.Collections.Immutable.ImmutableDictionary<string, long>> ReactForCountsAsync(string mentorId, Interaction interaction, CancellationToken cancellationToken = default);
+    [Idempotent]
+    Task<System.Collections.Immutable.ImmutableArray<InteractionOutcome>> ReactBatchAsync(
+        string mentorId, System.Collections.Immutable.ImmutableArray<Interaction> interactions, CancellationToken cancellationToken = default);
 
     /// <summary>Counts and the comments after a cursor (the newest ones without one), oldest first.</summary>
     [Alias("get-reactions")]

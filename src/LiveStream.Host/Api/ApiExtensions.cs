@@ -67,6 +67,7 @@ public static class ApiExtensions
         builder.Services.AddSingleton<PlaybackAccess>();
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<InteractionRateLimits>();
+        builder.Services.AddSingleton<InteractionBatcher>();
         builder.Services.AddOptions<HotViewOptions>().BindConfiguration(HotViewOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<HotViewCache>();
         builder.Services.AddOptions<PlayerOptions>().BindConfiguration(PlayerOptions.Section).ValidateOnStart();

@@ -175,6 +175,7 @@ public static class ReactionApi
         ClaimsPrincipal user,
         IGrainFactory grains,
         InteractionRateLimits limits,
+        InteractionBatcher batcher,
         HotViewCache views,
         HttpContext context,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey)
@@ -195,16 +196,17 @@ public static class ReactionApi
             return limited;
         }
 
-        var session = grains.GetGrain<ILiveSessionGrain>(liveId);
-        var interaction = new Interaction(user.Id()!, request.Reaction, request.Comment, idempotencyKey);
         if (answer is null)
         {
-            var counts = await session.ReactForCountsAsync(mentorId, interaction);
+            // Without the client's key the request gets one of its own, so the batch it joins is safe to send again.
+            var keyed = new Interaction(user.Id()!, request.Reaction, request.Comment, string.IsNullOrEmpty(idempotencyKey) ? Guid.NewGuid().ToString("N") : idempotencyKey);
+            var counts = await batcher.ReactAsync(mentorId, liveId, keyed);
             views.UpdateCounts(liveId, counts);
             return TypedResults.Ok(new ReactionCountsResponse(counts));
         }
 
-        var snapshot = await session.ReactAsync(mentorId, interaction);
+        var interaction = new Interaction(user.Id()!, request.Reaction, request.Comment, idempotencyKey);
+        var snapshot = await grains.GetGrain<ILiveSessionGrain>(liveId).ReactAsync(mentorId, interaction);
         views.UpdateCounts(liveId, snapshot.Counts);
         return TypedResults.Ok(ReactionsResponse.From(snapshot));
     }

@@ -15,6 +15,9 @@ public static class LiveStreamTelemetry
 
     public const string SessionTransitionSpan = "session.transition";
     public const string GroupCommitFlushSpan = "group_commit.flush";
+
+    /// <summary>An API process sending the reactions and comments it collected for one session in one grain call.</summary>
+    public const string InteractionBatchSpan = "interaction_batch.send";
     public const string FanOutSpan = "notification.fan_out";
     public const string FanOutChunkSpan = "notification.fan_out_chunk";
 
@@ -37,9 +40,13 @@ public static class LiveStreamTelemetry
     }
 
     /// <summary>One group-commit flush: the writes of <paramref name="batchSize"/> callers in one round-trip.</summary>
-    public static Activity? StartGroupCommitFlush(int batchSize)
+    public static Activity? StartGroupCommitFlush(int batchSize) => StartBatch(GroupCommitFlushSpan, batchSize);
+
+    public static Activity? StartInteractionBatch(int batchSize) => StartBatch(InteractionBatchSpan, batchSize);
+
+    private static Activity? StartBatch(string name, int batchSize)
     {
-        var activity = Source.StartActivity(GroupCommitFlushSpan);
+        var activity = Source.StartActivity(name);
         activity?.SetTag(BatchSizeAttribute, batchSize);
         return activity;
     }

@@ -237,6 +237,36 @@ public sealed class ReactionApiTests(ReactionFixture fixture)
     }
 
     [Fact]
+    public async Task A_users_reaction_limit_holds_once_across_two_api_processes_that_hold_tokens_in_advance()
+    {
+        // Arrange: the default reaction budget (burst 20, 10 a second), large enough for each process to take tokens
+        // five at a time; the same viewer's taps alternate between the two processes.
+        using var all = new ApiClient(fixture.All.CreateClient());
+        using var api = new ApiClient(fixture.Api.CreateClient());
+        var (mentorId, liveId, _) = await fixture.LiveSessionAsync(all);
+        var viewer = await all.CreateMenteeAsync(Ids.New("viewer"));
+        var watch = Stopwatch.StartNew();
+
+        // Act
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 60; i++)
+        {
+            using var answer = await (i % 2 == 0 ? all : api).SendAsync(HttpMethod.Post, $"/mentor/{mentorId}/live/{liveId}/reaction", new { reaction = "clap" }, viewer);
+            statuses.Add(answer.StatusCode);
+        }
+
+        var elapsed = watch.Elapsed;
+        using var read = await all.SendAsync(HttpMethod.Get, $"/mentor/{mentorId}/live/{liveId}/reaction", null, viewer);
+
+        // Assert: never more than the burst plus what refilled; tokens a process holds are not lost to the user
+        // while they tap (at least half the burst gets through), and what was answered 200 is what was counted.
+        var accepted = statuses.Count(status => status == HttpStatusCode.OK);
+        Assert.All(statuses, status => Assert.Contains(status, new[] { HttpStatusCode.OK, HttpStatusCode.TooManyRequests }));
+        Assert.InRange(accepted, 10, 20 + (int)Math.Ceiling(elapsed.TotalSeconds * 10));
+        Assert.Equal(accepted, (await ApiClient.JsonAsync(read)).GetProperty("counts").GetProperty("clap").GetInt64());
+    }
+
+    [Fact]
     public async Task A_mentors_scheduling_limit_holds_across_two_api_processes()
     {
         // Arrange: burst 3, then 6 an hour.
