@@ -19,6 +19,13 @@ public static class QueueBackends
 
     /// <summary>Backends that promise FIFO order within one partition (SQS standard queues do not).</summary>
     public static TheoryData<string> Ordered => [Postgres];
+
+    /// <summary>
+    /// Backends that never lease one message to two receivers at once. SQS standard queues deliver at least once
+    /// ("occasionally more than one copy"), and moto's server can hand one message to two concurrent receives;
+    /// every consumer of ours is idempotent, so for SQS the contract is every message, none lost.
+    /// </summary>
+    public static TheoryData<string> Exclusive => [Postgres];
 }
 
 /// <summary>
