@@ -5,13 +5,6 @@ namespace LiveStream.Grains;
 /// <summary>A token bucket's state: pure, so the arithmetic is tested without a cluster.</summary>
 public readonly record struct TokenBucket(double Tokens, DateTimeOffset At)
 {
-    /// <summary>The bucket refilled up to <paramref name="now"/>, less one token when one is there.</summary>
-    public static (TokenBucket Bucket, TimeSpan? RetryAfter) Take(TokenBucket? current, RateBudget budget, DateTimeOffset now)
-    {
-        var (bucket, granted, retryAfter) = TakeUpTo(current, budget, now, 1);
-        return (bucket, granted > 0 ? null : retryAfter);
-    }
-
     /// <summary>
     /// The bucket refilled up to <paramref name="now"/>, less what is granted: up to <paramref name="want"/> tokens but
     /// never more than half of those left (at least one when one is there). Handing out half at most means a user

@@ -17,7 +17,7 @@ public sealed class TokenBucketTests
         // Act
         for (var i = 0; i < 4; i++)
         {
-            (var next, var retryAfter) = TokenBucket.Take(bucket, Budget, Start);
+            (var next, _, var retryAfter) = TokenBucket.TakeUpTo(bucket, Budget, Start, want: 1);
             bucket = next;
             answers.Add(retryAfter);
         }
@@ -33,9 +33,9 @@ public sealed class TokenBucketTests
         var empty = new TokenBucket(0, Start);
 
         // Act
-        var (_, afterOneSecond) = TokenBucket.Take(empty, Budget, Start.AddSeconds(1));
-        var (afterTwoSeconds, allowed) = TokenBucket.Take(empty, Budget, Start.AddSeconds(2));
-        var (afterAnHour, _) = TokenBucket.Take(empty, Budget, Start.AddHours(1));
+        var (_, _, afterOneSecond) = TokenBucket.TakeUpTo(empty, Budget, Start.AddSeconds(1), want: 1);
+        var (afterTwoSeconds, _, allowed) = TokenBucket.TakeUpTo(empty, Budget, Start.AddSeconds(2), want: 1);
+        var (afterAnHour, _, _) = TokenBucket.TakeUpTo(empty, Budget, Start.AddHours(1), want: 1);
 
         // Assert
         Assert.Equal(TimeSpan.FromSeconds(1), afterOneSecond);

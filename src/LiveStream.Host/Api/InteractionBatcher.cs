@@ -36,7 +36,9 @@ public sealed class InteractionBatcher(IGrainFactory grains)
     public async Task<ImmutableDictionary<string, long>> ReactAsync(string mentorId, string liveId, Interaction interaction)
     {
         var key = (mentorId, liveId, (int)(Interlocked.Increment(ref _turn) % LanesPerSession));
-        var lane = _lanes.GetOrAdd(key, NewLane);
+        // A static factory with its argument: this runs on every reaction, and an instance method group would allocate
+        // a delegate each time (the compiler caches only static ones).
+        var lane = _lanes.GetOrAdd(key, NewLane, grains);
         try
         {
             return (await lane.WriteAsync(interaction)).CountsOrThrow();
@@ -52,7 +54,7 @@ public sealed class InteractionBatcher(IGrainFactory grains)
         }
     }
 
-    private GroupCommit<Interaction, InteractionOutcome> NewLane((string MentorId, string LiveId, int Lane) key) =>
+    private static GroupCommit<Interaction, InteractionOutcome> NewLane((string MentorId, string LiveId, int Lane) key, IGrainFactory grains) =>
         new(async batch => await grains.GetGrain<ILiveSessionGrain>(key.LiveId).ReactBatchAsync(key.MentorId, [.. batch]),
             MaxBatchSize,
             LiveStreamTelemetry.StartInteractionBatch);
