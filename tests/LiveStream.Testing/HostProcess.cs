@@ -66,24 +66,39 @@ public sealed partial class HostProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code of a process that has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>What the host returns when a port it would listen on is taken (src/LiveStream.Host/Program.cs).</summary>
+    public const int PortTakenExitCode = 3;
+
     /// <summary>What the process wrote so far, for failure messages.</summary>
     public string Output => string.Join('\n', _output);
 
     public static async Task<HostProcess> StartAsync(HostProcessOptions options)
     {
-        var host = Launch(options);
-        try
+        // Ports the test did not fix are drawn free, but a process of a parallel test can take one before this host
+        // binds it; the host then refuses to start (exit code 3, its port check), and a start on new ports is safe.
+        var portsDrawn = options.HttpPort is null || options.SiloPort is null || options.GatewayPort is null;
+        for (var attempt = 1; ; attempt++)
         {
-            await host.WaitUntilReadyAsync(options.ReadyTimeout);
+            var host = Launch(options);
+            try
+            {
+                await host.WaitUntilReadyAsync(options.ReadyTimeout);
+                return host;
+            }
+            catch (InvalidOperationException) when (portsDrawn && attempt < 3 && host.HasExited && host.ExitCode == PortTakenExitCode)
+            {
+                await host.DisposeAsync();
+            }
+            catch
+            {
+                // Nobody else holds the process yet: a host that never got ready must not outlive the test run.
+                await host.DisposeAsync();
+                throw;
+            }
         }
-        catch
-        {
-            // Nobody else holds the process yet: a host that never got ready must not outlive the test run.
-            await host.DisposeAsync();
-            throw;
-        }
-
-        return host;
     }
 
     /// <summary>Starts a process that must refuse to start; returns its exit code and everything it wrote once it exited.</summary>
@@ -107,9 +122,9 @@ public sealed partial class HostProcess : IAsyncDisposable
 
     private static HostProcess Launch(HostProcessOptions options)
     {
-        var httpPort = options.HttpPort ?? MotoServer.FreePort();
-        var siloPort = options.SiloPort ?? MotoServer.FreePort();
-        var gatewayPort = options.GatewayPort ?? MotoServer.FreePort();
+        var httpPort = options.HttpPort ?? FreePorts.Next();
+        var siloPort = options.SiloPort ?? FreePorts.Next();
+        var gatewayPort = options.GatewayPort ?? FreePorts.Next();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,

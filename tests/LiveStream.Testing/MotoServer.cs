@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace LiveStream.Testing;
 
@@ -39,7 +38,7 @@ public sealed class MotoServer : IAsyncDisposable
         var executable = FindExecutable()
             ?? throw new InvalidOperationException(
                 "moto_server was not found on PATH or under ~/.pyenv/shims. ./test.sh needs the moto AWS emulator (pip install 'moto[server]').");
-        var port = FreePort();
+        var port = FreePorts.Next();
         var start = new ProcessStartInfo(executable, ["-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
         {
             RedirectStandardOutput = true,
@@ -112,12 +111,5 @@ public sealed class MotoServer : IAsyncDisposable
             .Append("/root/.pyenv/shims")
             .Select(directory => Path.Combine(directory, "moto_server"));
         return candidates.FirstOrDefault(File.Exists);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

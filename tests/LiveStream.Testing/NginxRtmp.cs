@@ -41,8 +41,8 @@ public sealed class NginxRtmp : IAsyncDisposable
     public static async Task<NginxRtmp> StartAsync(string callbackBaseUrl)
     {
         var directory = Path.Combine(RepositoryRoot, ".local", $"nginx-test-{Guid.NewGuid():N}");
-        var rtmpPort = MotoServer.FreePort();
-        var controlPort = MotoServer.FreePort();
+        var rtmpPort = FreePorts.Next();
+        var controlPort = FreePorts.Next();
         var (exitCode, output) = await RunScriptAsync("start", directory, rtmpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), callbackBaseUrl, controlPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return exitCode == 0
             ? new NginxRtmp(directory, rtmpPort, controlPort)

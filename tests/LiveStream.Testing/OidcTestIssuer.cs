@@ -48,7 +48,7 @@ public sealed class OidcTestIssuer : IAsyncDisposable
         }
     }
 
-    public static OidcTestIssuer Start() => new(MotoServer.FreePort());
+    public static OidcTestIssuer Start() => new(FreePorts.Next());
 
     /// <summary>Publishes a new signing key in place of the current one; returns the retired key (and its id).</summary>
     public (string Kid, RSA Key) RotateKeys()

@@ -53,7 +53,7 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
         ["OTEL_METRIC_EXPORT_INTERVAL"] = "60000",
     };
 
-    public static OtlpTraceReceiver Start() => new(MotoServer.FreePort());
+    public static OtlpTraceReceiver Start() => new(FreePorts.Next());
 
     /// <summary>Waits until the spans received satisfy <paramref name="condition"/>; returns them.</summary>
     public async Task<IReadOnlyList<OtlpSpan>> WaitForAsync(Func<IReadOnlyList<OtlpSpan>, bool> condition, string what, TimeSpan? timeout = null)

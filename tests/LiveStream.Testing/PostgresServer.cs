@@ -26,7 +26,7 @@ public sealed class PostgresServer : IAsyncDisposable
     public static async Task<PostgresServer> StartAsync()
     {
         var directory = Path.Combine(RepositoryRoot, ".local", "test-pg", Guid.NewGuid().ToString("N")[..12]);
-        var port = MotoServer.FreePort();
+        var port = FreePorts.Next();
         var connectionString = await RunScriptAsync("start", directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return new PostgresServer(directory, port, connectionString.Trim());
     }
@@ -35,7 +35,7 @@ public sealed class PostgresServer : IAsyncDisposable
     public async Task<PostgresServer> StartReplicaAsync()
     {
         var directory = Directory + "-replica";
-        var port = MotoServer.FreePort();
+        var port = FreePorts.Next();
         var connectionString = await RunScriptAsync(
             "replica", directory, port.ToString(System.Globalization.CultureInfo.InvariantCulture), Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return new PostgresServer(directory, port, connectionString.Trim());

@@ -43,7 +43,7 @@ public sealed class WebFixture : IAsyncLifetime
         }
 
         _database = await TestDatabase.CreateAsync();
-        var httpPort = MotoServer.FreePort();
+        var httpPort = FreePorts.Next();
         var secret = Guid.NewGuid().ToString("N");
         _nginx = await NginxRtmp.StartAsync($"http://127.0.0.1:{httpPort}/internal/media/{secret}");
         _host = await HostProcess.StartAsync(new HostProcessOptions(_database.ConnectionString, HostProcess.NewSigningKey())

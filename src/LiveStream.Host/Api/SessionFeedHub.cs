@@ -24,7 +24,7 @@ public sealed record ViewersEvent(int Viewers);
 /// observer registered with its grain, renewed periodically, and fans each event out to local viewers.
 /// A viewer that cannot keep up loses the oldest events rather than slowing the others down.
 /// </summary>
-public sealed class SessionFeedHub(IGrainFactory grains, LiveStreamMetrics metrics, ILogger<SessionFeedHub> logger) : IAsyncDisposable
+public sealed class SessionFeedHub(IGrainFactory grains, HotViewCache views, LiveStreamMetrics metrics, ILogger<SessionFeedHub> logger) : IAsyncDisposable
 {
     private static readonly TimeSpan Renewal = TimeSpan.FromSeconds(20);
 
@@ -40,7 +40,7 @@ public sealed class SessionFeedHub(IGrainFactory grains, LiveStreamMetrics metri
         LocalFeed feed;
         lock (_gate)
         {
-            feed = _feeds.GetOrAdd(liveId, id => new LocalFeed(id, mentorId, grains, logger));
+            feed = _feeds.GetOrAdd(liveId, id => new LocalFeed(id, mentorId, grains, views, logger));
             feed.Add(viewer.Writer);
             metrics.ViewerJoined(liveId);
         }
@@ -95,7 +95,7 @@ public sealed class SessionFeedHub(IGrainFactory grains, LiveStreamMetrics metri
         _feeds.Clear();
     }
 
-    private sealed class LocalFeed(string liveId, string mentorId, IGrainFactory grains, ILogger logger) : ISessionFeedObserver, IAsyncDisposable
+    private sealed class LocalFeed(string liveId, string mentorId, IGrainFactory grains, HotViewCache views, ILogger logger) : ISessionFeedObserver, IAsyncDisposable
     {
         private readonly ConcurrentDictionary<ChannelWriter<FeedEvent>, byte> _viewers = new();
         private readonly CancellationTokenSource _stopping = new();
@@ -134,7 +134,14 @@ public sealed class SessionFeedHub(IGrainFactory grains, LiveStreamMetrics metri
 
         public Task OnCommentDeletedAsync(string liveId, long commentId) => Broadcast(new FeedEvent("comment-deleted", new CommentDeletedEvent(commentId)));
 
-        public Task OnStateChangedAsync(string liveId, SessionState state) => Broadcast(new FeedEvent("state", new SessionStateEvent(state)));
+        public Task OnStateChangedAsync(string liveId, SessionState state)
+        {
+            // A page told of the change reads the detail next (for its playback or recording URL): the view this
+            // process holds predates the change, and serving it would put a page that just heard "ending" back on the
+            // live stream, whose files are about to go.
+            views.ForgetSession(liveId);
+            return Broadcast(new FeedEvent("state", new SessionStateEvent(state)));
+        }
 
         public Task OnViewersAsync(string liveId, int viewers) => Broadcast(new FeedEvent("viewers", new ViewersEvent(viewers)));
 

@@ -108,6 +108,37 @@ public sealed class HotViewTests(ReactionFixture fixture)
         Assert.True(viewerSees < TimeSpan.FromSeconds(3), $"The viewer saw the new session after {viewerSees.TotalMilliseconds:0} ms.");
     }
 
+    [Fact]
+    public async Task A_viewer_told_of_a_state_change_by_the_feed_reads_the_new_state_back_at_once()
+    {
+        // Arrange: the viewer's feed and a read of the detail go through the api process, so it holds the view.
+        using var all = new ApiClient(fixture.All.CreateClient());
+        using var front = new ApiClient(fixture.Api.CreateClient());
+        var mentorId = Ids.New("mentor");
+        var mentorToken = await all.CreateMentorAsync(mentorId, "engines");
+        var viewer = await all.CreateMenteeAsync(Ids.New("viewer"));
+        using var scheduled = await all.SendAsync(
+            HttpMethod.Post, "/livestream/", new { mentorId, courseId = "engines", title = "Soon over", scheduledStart = DateTimeOffset.UtcNow.AddHours(1) }, mentorToken);
+        var liveId = (await ApiClient.JsonAsync(scheduled)).GetProperty("liveId").GetString();
+        var path = $"/mentor/{mentorId}/live/{liveId}";
+        await using var feed = await SseClient.ConnectAsync(front.Http, $"{path}/reaction/stream", viewer);
+        await feed.NextAsync("counts", TimeSpan.FromSeconds(10));
+        using (var before = await front.SendAsync(HttpMethod.Get, path, token: viewer))
+        {
+            Assert.Equal("scheduled", (await ApiClient.JsonAsync(before)).GetProperty("state").GetString());
+        }
+
+        // Act: the mentor cancels through the other process; the viewer hears of it and reads the detail again, as
+        // the page does (a page that heard "ending" must not be handed the live stream again).
+        using var cancelled = await all.SendAsync(HttpMethod.Delete, $"/livestream/{liveId}", token: mentorToken);
+        await feed.NextAsync("state", TimeSpan.FromSeconds(10), data => data.GetProperty("state").GetString() == "cancelled");
+        using var after = await front.SendAsync(HttpMethod.Get, path, token: viewer);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        Assert.Equal("cancelled", (await ApiClient.JsonAsync(after)).GetProperty("state").GetString());
+    }
+
     private static Task<HttpResponseMessage> ConditionalGetAsync(ApiClient api, string path, string token, EntityTagHeaderValue tag) =>
         api.SendAsync(HttpMethod.Get, path, token: token, headers: new Dictionary<string, string> { ["If-None-Match"] = tag.ToString() });
 

@@ -73,7 +73,7 @@ public sealed class EcsTaskMetadataTests
 
         public static Task<MetadataEndpoint> StartAsync(string document)
         {
-            var port = MotoServer.FreePort();
+            var port = FreePorts.Next();
             var uri = $"http://127.0.0.1:{port}/v4/container/";
             var listener = new HttpListener();
             listener.Prefixes.Add(uri);

@@ -55,8 +55,8 @@ public sealed class SafeDefaultsTests
     {
         // Arrange
         await using var database = await TestDatabase.CreateAsync();
-        var metricsPort = MotoServer.FreePort();
-        var dashboardPort = MotoServer.FreePort();
+        var metricsPort = FreePorts.Next();
+        var dashboardPort = FreePorts.Next();
         await using var host = await HostProcess.StartAsync(ProductionOptions(database.ConnectionString, new Dictionary<string, string>
         {
             ["Observability:Prometheus:Enabled"] = "true",
@@ -90,8 +90,8 @@ public sealed class SafeDefaultsTests
         // Arrange: the API also listens on this machine's network address, as it would behind a load balancer.
         await using var database = await TestDatabase.CreateAsync();
         var lanAddress = NetworkAddress();
-        var httpPort = MotoServer.FreePort();
-        var lanPort = MotoServer.FreePort();
+        var httpPort = FreePorts.Next();
+        var lanPort = FreePorts.Next();
         var secret = Guid.NewGuid().ToString("N");
         await using var host = await HostProcess.StartAsync(new HostProcessOptions(database.ConnectionString, HostProcess.NewSigningKey())
         {

@@ -29,7 +29,7 @@ internal sealed class AwsRoutingProxy : IAsyncDisposable
     public AwsRoutingProxy(Uri motoUrl)
     {
         _moto = new HttpClient { BaseAddress = motoUrl };
-        ServiceUrl = new Uri($"http://127.0.0.1:{MotoServer.FreePort()}/");
+        ServiceUrl = new Uri($"http://127.0.0.1:{FreePorts.Next()}/");
         _listener.Prefixes.Add(ServiceUrl.ToString());
         _listener.Start();
         _loop = Task.Run(ServeAsync);

@@ -98,7 +98,7 @@ public sealed class LiveSessionFailoverTests(ITestOutputHelper output)
     {
         // Arrange: two silos and an API front end (which nginx's callbacks reach), a publisher pushing.
         await using var database = await TestDatabase.CreateAsync();
-        var httpPort = MotoServer.FreePort();
+        var httpPort = FreePorts.Next();
         var secret = Guid.NewGuid().ToString("N");
         await using var nginx = await NginxRtmp.StartAsync($"http://127.0.0.1:{httpPort}/internal/media/{secret}");
         var options = MediaFixture.HostOptions(database, nginx, httpPort, secret);

@@ -29,7 +29,7 @@ public sealed class MediaFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
-        var httpPort = MotoServer.FreePort();
+        var httpPort = FreePorts.Next();
         _nginx = await NginxRtmp.StartAsync($"http://127.0.0.1:{httpPort}/internal/media/{CallbackSecret}");
         _host = await HostProcess.StartAsync(HostOptions(_database, _nginx, httpPort, CallbackSecret));
     }

@@ -20,9 +20,9 @@ public sealed class MetricsFixture : IAsyncLifetime
 
     public HostProcess Api { get; private set; } = null!;
 
-    public int SiloMetricsPort { get; } = MotoServer.FreePort();
+    public int SiloMetricsPort { get; } = FreePorts.Next();
 
-    public int SiloDashboardPort { get; } = MotoServer.FreePort();
+    public int SiloDashboardPort { get; } = FreePorts.Next();
 
     public Uri SiloMetrics => new($"http://127.0.0.1:{SiloMetricsPort}/metrics");
 

@@ -43,7 +43,7 @@ internal sealed class AwsStubServer : IAsyncDisposable
 
     public IReadOnlyList<CapturedRequest> Requests => [.. _requests];
 
-    public static AwsStubServer Start() => new(MotoServer.FreePort());
+    public static AwsStubServer Start() => new(FreePorts.Next());
 
     public AwsStubServer Respond(params StubResponse[] responses)
     {

@@ -96,7 +96,7 @@ public sealed class DatabaseCircuitTests
     public async Task Every_host_of_a_multi_host_connection_down_counts_as_unavailable()
     {
         // Arrange: primary and replica both unreachable, as mid-failover with the primary gone.
-        var (first, second) = (LiveStream.Testing.MotoServer.FreePort(), LiveStream.Testing.MotoServer.FreePort());
+        var (first, second) = (LiveStream.Testing.FreePorts.Next(), LiveStream.Testing.FreePorts.Next());
         await using var connection = new NpgsqlConnection(
             $"Host=127.0.0.1:{first},127.0.0.1:{second};Username=postgres;Timeout=2;Pooling=false;Target Session Attributes=primary");
 
@@ -109,7 +109,7 @@ public sealed class DatabaseCircuitTests
 
     private static async Task<NpgsqlException> UnreachableDatabaseErrorAsync()
     {
-        var port = LiveStream.Testing.MotoServer.FreePort();
+        var port = LiveStream.Testing.FreePorts.Next();
         await using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={port};Username=postgres;Timeout=2;Pooling=false");
         return await Assert.ThrowsAsync<NpgsqlException>(() => connection.OpenAsync());
     }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using LiveStream.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -162,15 +161,7 @@ public sealed class OrleansClusterFixture : IAsyncLifetime
 /// <summary>A silo's name and the two loopback ports it listens on, picked free at fixture creation.</summary>
 public sealed record SiloEndpoints(string Name, int SiloPort, int GatewayPort)
 {
-    public static SiloEndpoints Allocate(string name) => new(name, FreePort(), FreePort());
-
-    private static int FreePort()
-    {
-        // Port 0 makes the OS choose an unused port; the tiny window before the silo binds it is acceptable here.
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static SiloEndpoints Allocate(string name) => new(name, FreePorts.Next(), FreePorts.Next());
 }
 
 /// <summary>Keeps warnings and errors from every host of the fixture.</summary>

@@ -57,7 +57,7 @@ public sealed class QueueStreamClusters : IAsyncLifetime
         });
         var log = new DeliveryLog();
         var serviceId = $"queue-streams-{backend}-{Guid.NewGuid():N}";
-        var gatewayPort = MotoServer.FreePort();
+        var gatewayPort = FreePorts.Next();
 
         var siloBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         siloBuilder.Services.AddSingleton(log);
@@ -69,7 +69,7 @@ public sealed class QueueStreamClusters : IAsyncLifetime
                 .AddFilter("LiveStream", LogLevel.Debug);
         }
         siloBuilder.UseOrleans(silo => silo
-            .UseLocalhostClustering(MotoServer.FreePort(), gatewayPort, serviceId: serviceId, clusterId: serviceId)
+            .UseLocalhostClustering(FreePorts.Next(), gatewayPort, serviceId: serviceId, clusterId: serviceId)
             .AddLiveStreamQueueStreams(
                 ProviderName, options => options.Configure(configure), stream => stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly)));
         var silo = siloBuilder.Build();

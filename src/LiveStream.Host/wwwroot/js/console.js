@@ -144,7 +144,13 @@ export async function session(liveId, config, signal) {
     ingest.append(h('p', {}, 'This session takes no more video.'));
   }
 
-  const onState = async () => {
+  /** @param {string} state */
+  const onState = async (state) => {
+    // Off the live stream at once: its files go soon after the session leaves live.
+    if (state !== 'live') {
+      stopPreview();
+      stopPreview = () => {};
+    }
     detail = await api('GET', path);
     render();
   };

@@ -182,7 +182,13 @@ export async function session(mentorId, liveId, config, signal) {
     }
   };
 
-  const onState = async () => {
+  /** @param {string} state */
+  const onState = async (state) => {
+    // Off the live stream at once: its files go soon after the session leaves live.
+    if (state !== 'live') {
+      stop();
+      stop = () => {};
+    }
     detail = await api('GET', path);
     show();
   };
