@@ -22,6 +22,18 @@ if [ "${LIVESTREAM_SKIP_BUILD:-0}" != 1 ]; then
   dotnet build LiveStream.sln -c Release -nologo -clp:ErrorsOnly -v quiet
 fi
 
+# The soak's memory verdict reads the hosts' live heap from heap snapshots (bench/README.md, "Churn soak").
+if [[ " $* " == *" --soak "* ]]; then
+  gcdump_version=10.0.750501
+  tools_dir=$root/.local/tools
+  if [ ! -x "$tools_dir/dotnet-gcdump" ] || ! grep -q "$gcdump_version" <("$tools_dir/dotnet-gcdump" --version 2>/dev/null); then
+    echo "bench/run.sh: installing dotnet-gcdump $gcdump_version into .local/tools" >&2
+    dotnet tool update dotnet-gcdump --version "$gcdump_version" --tool-path "$tools_dir" >/dev/null \
+      || { echo "bench/run.sh: could not install dotnet-gcdump; the soak's memory verdict falls back to RSS" >&2; }
+  fi
+  [ -x "$tools_dir/dotnet-gcdump" ] && export LIVESTREAM_GCDUMP=$tools_dir/dotnet-gcdump
+fi
+
 admin=$(scripts/postgres.sh start "$pg_dir" "$pg_port")
 trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
 

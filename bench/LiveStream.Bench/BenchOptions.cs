@@ -47,8 +47,8 @@ public sealed record BenchOptions
     /// <summary>Seconds per soak interval (a row of its table): 60 for the real run, shorter to prove it in a few minutes.</summary>
     public int SoakIntervalSeconds { get; init; } = 60;
 
-    /// <summary>The host's RSS may grow at most this many MiB per minute after the warm-up for the memory verdict to hold.</summary>
-    public double SoakRssSlope { get; init; } = 1.0;
+    /// <summary>What the host holds alive (its RSS without dotnet-gcdump) may grow at most this many MiB per minute after the warm-up.</summary>
+    public double SoakMemorySlope { get; init; } = 1.0;
 
     /// <summary>Connections of the open-loop driver: enough that a burst queues in the server, not in the driver.</summary>
     public int OpenLoopConnections { get; init; } = 256;
@@ -91,7 +91,8 @@ public sealed record BenchOptions
                                  soak section of the report only
           --soak-rate <n>        soak operations per second, fixed (default 200)
           --soak-interval <s>    seconds per soak interval (default 60; e.g. 20 for a short proof run)
-          --soak-rss-slope <x>   MiB/min of host RSS growth after the warm-up still called flat (default 1.0)
+          --soak-memory-slope <x> MiB/min of live-heap growth after the warm-up still called flat (default 1.0; the
+                                 RSS slope when dotnet-gcdump is missing)
           --output <file>        report path, relative to the repository root (default docs/benchmarks.md)
           --capacity <file>      capacity model written when the run measures split + mixed (default docs/capacity.md)
           --command <text>       the command line to print in the report
@@ -114,7 +115,7 @@ public sealed record BenchOptions
             values[args[i][2..]] = args[++i];
         }
 
-        var known = new[] { "postgres", "repo", "threads", "connections", "duration", "warmup", "timeout", "topologies", "scenarios", "mentees", "output", "command", "host-env", "history", "host", "open-loop", "open-loop-connections", "soak", "soak-rate", "soak-interval", "soak-rss-slope", "capacity" };
+        var known = new[] { "postgres", "repo", "threads", "connections", "duration", "warmup", "timeout", "topologies", "scenarios", "mentees", "output", "command", "host-env", "history", "host", "open-loop", "open-loop-connections", "soak", "soak-rate", "soak-interval", "soak-memory-slope", "capacity" };
         if (values.Keys.FirstOrDefault(key => !known.Contains(key)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.\n{Usage}");
@@ -146,10 +147,10 @@ public sealed record BenchOptions
             SoakMinutes = Int(values, "soak", 0),
             SoakRate = Int(values, "soak-rate", defaults.SoakRate),
             SoakIntervalSeconds = Int(values, "soak-interval", defaults.SoakIntervalSeconds),
-            SoakRssSlope = values.TryGetValue("soak-rss-slope", out var slope)
+            SoakMemorySlope = values.TryGetValue("soak-memory-slope", out var slope)
                 ? double.TryParse(slope, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && parsed > 0 ? parsed
-                    : throw new ArgumentException($"--soak-rss-slope must be a positive number of MiB/min, not '{slope}'.")
-                : defaults.SoakRssSlope,
+                    : throw new ArgumentException($"--soak-memory-slope must be a positive number of MiB/min, not '{slope}'.")
+                : defaults.SoakMemorySlope,
             Output = values.GetValueOrDefault("output") ?? defaults.Output,
             Command = values.GetValueOrDefault("command"),
             CapacityOutput = values.GetValueOrDefault("capacity") ?? defaults.CapacityOutput,

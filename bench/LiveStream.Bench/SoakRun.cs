@@ -25,6 +25,9 @@ public sealed record SoakBucket(
 
 public sealed record SoakVerdict(string Name, bool Passed, string Detail);
 
+/// <summary>The host processes' summed live managed heap (<see cref="LiveHeapProbe"/>) at a point of the run.</summary>
+public sealed record LiveHeapSample(double AtMinutes, double MiB);
+
 public sealed record SoakResult(
     Topology Topology, double Rate, int IntervalSeconds, IReadOnlyList<SoakBucket> Buckets, int WarmBuckets, int MemoryBuckets,
     double ThroughputBaseline, double RssSlopeMiBPerMinute, IReadOnlyList<SoakVerdict> Verdicts, long SessionsScheduled)
@@ -106,6 +109,8 @@ public static class SoakRun
             ProcessGroup.Processes("postgres", () => CpuSampler.PostgresPids(postgresPort)),
         };
         var buckets = new List<SoakBucket>();
+        var warm = WarmBuckets(options, bucketCount);
+        Task<LiveHeapSample?>? warmHeap = null;
         for (var b = 0; b < bucketCount; b++)
         {
             var sampler = new CpuSampler(groups);
@@ -123,23 +128,48 @@ public static class SoakRun
             buckets.Add(bucket);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"bench:   soak {bucket.EndMinutes,6:0.0} min  {bucket.Total / interval.TotalSeconds,7:0.0} ops/s  errors {bucket.Errors,5}  p99 {bucket.P99Milliseconds,8:0.0} ms  feeds {bucket.OpenViewers,4}  host RSS {bucket.HostRssMiB,6:0} MiB  host {bucket.HostCores:0.00} cores"));
+            if (b == warm - 1)
+            {
+                // Alongside the next interval: the load goes on while the snapshot is taken.
+                warmHeap = SampleLiveHeapAsync(bucket.EndMinutes, hostPids);
+            }
         }
 
+        // Before the load stops, so the host holds what a running system holds.
+        var endHeap = await SampleLiveHeapAsync(buckets[^1].EndMinutes, hostPids);
         await pacer;
         await stop.CancelAsync(); // open feeds close; operations still running are past the last interval and not counted
 
-        return Evaluate(options, topology, buckets, state.SessionsScheduled) with { LatencyByKind = state.ByKind(), ErrorsByKind = state.ErrorsByKind() };
+        (LiveHeapSample, LiveHeapSample)? heaps = warmHeap is null || await warmHeap is not { } first || endHeap is null ? null : (first, endHeap);
+        return Evaluate(options, topology, buckets, state.SessionsScheduled, heaps) with { LatencyByKind = state.ByKind(), ErrorsByKind = state.ErrorsByKind() };
+    }
+
+    /// <summary>Warm-up: the first five minutes (a third of a shorter run).</summary>
+    private static int WarmBuckets(BenchOptions options, int bucketCount) =>
+        Math.Max(1, Math.Min((int)Math.Round(5 * 60.0 / options.SoakIntervalSeconds), bucketCount / 3));
+
+    private static async Task<LiveHeapSample?> SampleLiveHeapAsync(double atMinutes, IReadOnlyList<int> hostPids)
+    {
+        var mib = await LiveHeapProbe.LiveHeapMiBAsync(hostPids);
+        if (mib is { } value)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench:   soak {atMinutes,6:0.0} min  live heap after a full collection {value:0.0} MiB"));
+        }
+
+        return mib is { } live ? new LiveHeapSample(atMinutes, live) : null;
     }
 
     /// <summary>
-    /// Warm-up: the first five minutes (a third of a shorter run). Throughput: every later interval within 10 % of
-    /// the warm-up's mean. Memory: the least-squares slope of the host's RSS over the last ten minutes after the
-    /// warm-up (or all of them when fewer) below <c>--soak-rss-slope</c> MiB per minute.
+    /// Throughput: every interval after the warm-up within 10 % of the warm-up's mean. Memory: what the host processes
+    /// hold alive (their managed heap right after a full collection, <see cref="LiveHeapProbe"/>) grows less than
+    /// <c>--soak-memory-slope</c> MiB per minute from the warm-up's end to the run's end; the least-squares slope of their
+    /// RSS over the last ten minutes is reported beside it, and decides when no heap snapshot could be taken.
     /// </summary>
-    public static SoakResult Evaluate(BenchOptions options, Topology topology, IReadOnlyList<SoakBucket> buckets, long sessionsScheduled)
+    public static SoakResult Evaluate(
+        BenchOptions options, Topology topology, IReadOnlyList<SoakBucket> buckets, long sessionsScheduled, (LiveHeapSample Warm, LiveHeapSample End)? liveHeap = null)
     {
         var perMinute = 60.0 / options.SoakIntervalSeconds;
-        var warm = Math.Max(1, Math.Min((int)Math.Round(5 * perMinute), buckets.Count / 3));
+        var warm = WarmBuckets(options, buckets.Count);
         var baseline = buckets.Take(warm).Average(bucket => (double)bucket.Total);
         var later = buckets.Skip(warm).ToList();
         var worst = later.Count == 0 ? null : later.MaxBy(bucket => Math.Abs(bucket.Total - baseline));
@@ -155,14 +185,31 @@ public static class SoakRun
             new("throughput", later.Count > 0 && throughputHolds, later.Count == 0
                 ? "no interval after the warm-up: run longer"
                 : string.Create(CultureInfo.InvariantCulture, $"first {warm} interval(s) mean {baseline / options.SoakIntervalSeconds:0.0} ops/s; every later interval within 10 %: {(throughputHolds ? "yes" : "no")}, furthest {100 * (worst!.Total - baseline) / baseline:+0.0;-0.0} % at {worst.EndMinutes:0.0} min")),
-            new("memory", window.Count >= 2 && slope < options.SoakRssSlope, window.Count < 2
-                ? "fewer than two intervals after the warm-up: run longer"
-                : string.Create(CultureInfo.InvariantCulture, $"host RSS slope over the last {window.Count} interval(s) ({window[0].EndMinutes - (options.SoakIntervalSeconds / 60.0):0.0}-{window[^1].EndMinutes:0.0} min) {slope:+0.00;-0.00} MiB/min, limit {options.SoakRssSlope:0.0} MiB/min ({window[0].HostRssMiB:0} -> {window[^1].HostRssMiB:0} MiB)")),
+            MemoryVerdict(options, window, slope, liveHeap),
             new("cpu per operation", later.Count > 0 && cpuRatio <= 1.10, later.Count == 0
                 ? "no interval after the warm-up"
                 : string.Create(CultureInfo.InvariantCulture, $"host CPU per operation in that window {1e6 * options.SoakIntervalSeconds * cpuPerOp(window):0} µs against {1e6 * options.SoakIntervalSeconds * cpuPerOp(buckets.Take(warm).ToList()):0} µs in the warm-up ({cpuRatio:0.00}x, limit 1.10x): catches a cost that grows with history while the fixed rate is still served")),
         };
         return new SoakResult(topology, options.SoakRate, options.SoakIntervalSeconds, buckets, warm, window.Count, baseline, slope, verdicts, sessionsScheduled);
+    }
+
+    private static SoakVerdict MemoryVerdict(BenchOptions options, IReadOnlyList<SoakBucket> window, double rssSlope, (LiveHeapSample Warm, LiveHeapSample End)? liveHeap)
+    {
+        if (window.Count < 2)
+        {
+            return new("memory", false, "fewer than two intervals after the warm-up: run longer");
+        }
+
+        var rss = string.Create(CultureInfo.InvariantCulture,
+            $"host RSS slope over the last {window.Count} interval(s) ({window[0].EndMinutes - (options.SoakIntervalSeconds / 60.0):0.0}-{window[^1].EndMinutes:0.0} min) {rssSlope:+0.00;-0.00} MiB/min ({window[0].HostRssMiB:0} -> {window[^1].HostRssMiB:0} MiB)");
+        if (liveHeap is not ({ } warm, { } end) || end.AtMinutes <= warm.AtMinutes)
+        {
+            return new("memory", rssSlope < options.SoakMemorySlope, string.Create(CultureInfo.InvariantCulture, $"{rss}, limit {options.SoakMemorySlope:0.0} MiB/min (no heap snapshot: dotnet-gcdump missing or failed)"));
+        }
+
+        var heapSlope = (end.MiB - warm.MiB) / (end.AtMinutes - warm.AtMinutes);
+        return new("memory", heapSlope < options.SoakMemorySlope, string.Create(CultureInfo.InvariantCulture,
+            $"live heap after a full collection {warm.MiB:0.0} MiB at {warm.AtMinutes:0.0} min -> {end.MiB:0.0} MiB at {end.AtMinutes:0.0} min ({heapSlope:+0.00;-0.00} MiB/min, limit {options.SoakMemorySlope:0.0} MiB/min); {rss}: the GC's committed memory, which includes garbage not collected yet"));
     }
 
     private static double Slope(IReadOnlyList<(double X, double Y)> points)

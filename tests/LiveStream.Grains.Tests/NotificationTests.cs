@@ -190,4 +190,19 @@ public sealed class NotificationTests(ClusterFixture fixture)
         var error = await Assert.ThrowsAsync<DomainException>(() => inbox.ListAsync("not-a-cursor", 10));
         Assert.Equal("after", error.Field);
     }
+
+    [Fact]
+    public void The_silo_lets_go_of_an_idle_chunk_stream_within_minutes_not_the_default_half_hour()
+    {
+        // Arrange: every fan-out chunk has a stream of its own, so whatever the pulling agent keeps per idle stream
+        // grows with every notification sent within that period.
+        var silo = fixture.Cluster.Silos.Single().ServiceProvider;
+
+        // Act
+        var pulling = silo.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Orleans.Configuration.StreamPullingAgentOptions>>().Get(NotificationStreams.Provider);
+
+        // Assert
+        Assert.Equal(Hosting.LiveStreamSilo.ChunkStreamInactivity, pulling.StreamInactivityPeriod);
+        Assert.True(pulling.StreamInactivityPeriod < Orleans.Configuration.StreamPullingAgentOptions.DEFAULT_STREAM_INACTIVITY_PERIOD);
+    }
 }

@@ -44,8 +44,20 @@ public static class LiveStreamSilo
         return silo.AddLiveStreamQueueStreams(
             NotificationStreams.Provider,
             options => ConfigureQueue(options, configuration, connectionString),
-            stream => stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+            stream =>
+            {
+                stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+                stream.ConfigurePullingAgent(agent => agent.Configure(pulling => pulling.StreamInactivityPeriod = ChunkStreamInactivity));
+            });
     }
+
+    /// <summary>
+    /// How long the pulling agent keeps an idle stream's consumer state. Every fan-out chunk has a stream of its own
+    /// that carries one batch, so with Orleans' default (30 minutes) that state grows with every notification sent in
+    /// the last half hour (two streams per scheduled and cancelled session in the churn soak). A stream whose consumer
+    /// is still busy is never dropped, and a late redelivery on a dropped one only resolves its implicit consumer again.
+    /// </summary>
+    public static readonly TimeSpan ChunkStreamInactivity = TimeSpan.FromMinutes(2);
 
     /// <summary>The queue's options, on silos and on clients (producers) alike.</summary>
     public static void ConfigureQueue(OptionsBuilder<QueueStreamOptions> options, IConfiguration configuration, string connectionString) =>
