@@ -34,7 +34,7 @@ public sealed class ExclusivePortTests(ApiFixture fixture)
         using var ready = await api.SendAsync(HttpMethod.Get, "/health/ready");
 
         // Assert
-        Assert.Equal(3, exitCode);
+        Assert.Equal(HostProcess.PortTakenExitCode, exitCode);
         Assert.Contains($"({setting}) is already in use", output, StringComparison.Ordinal);
         Assert.Contains("the cluster was not joined", output, StringComparison.Ordinal);
         Assert.False(running.HasExited);
