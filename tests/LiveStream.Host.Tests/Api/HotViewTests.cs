@@ -117,9 +117,7 @@ public sealed class HotViewTests(ReactionFixture fixture)
         var mentorId = Ids.New("mentor");
         var mentorToken = await all.CreateMentorAsync(mentorId, "engines");
         var viewer = await all.CreateMenteeAsync(Ids.New("viewer"));
-        using var scheduled = await all.SendAsync(
-            HttpMethod.Post, "/livestream/", new { mentorId, courseId = "engines", title = "Soon over", scheduledStart = DateTimeOffset.UtcNow.AddHours(1) }, mentorToken);
-        var liveId = (await ApiClient.JsonAsync(scheduled)).GetProperty("liveId").GetString();
+        var liveId = await all.ScheduleAsync(mentorId, "engines", mentorToken, "Soon over");
         var path = $"/mentor/{mentorId}/live/{liveId}";
         await using var feed = await SseClient.ConnectAsync(front.Http, $"{path}/reaction/stream", viewer);
         await feed.NextAsync("counts", TimeSpan.FromSeconds(10));
