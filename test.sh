@@ -83,6 +83,13 @@ if [ -n "$quarantined" ]; then
   grep -rn 'Trait("Category", "Quarantined")' tests --include=*.cs | sed -E 's/^([^:]+:[0-9]+):.*\/\/ */  - \1: /' >&2
 fi
 
+# CI keeps only the tail of this output: name each failed test and its message here, next to the totals.
+failures=$(awk '/^ +Failed [A-Za-z_][A-Za-z0-9_.]*/ {show=1; n=0} /^ +Stack Trace:/ {show=0} show && n++ < 12' "$results"/*.Tests.log || true)
+if [ -n "$failures" ]; then
+  echo "test.sh: FAILED tests (full logs in .local/test-results/):" >&2
+  echo "$failures" >&2
+fi
+
 if [ "$skipped" -ne 0 ]; then
   echo "test.sh: $skipped test(s) were skipped; a skipped test is a failure here" >&2
   status=1

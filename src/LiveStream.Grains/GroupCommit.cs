@@ -18,6 +18,7 @@ public sealed class GroupCommit<TItem, TResult>(
     private readonly Lock _gate = new();
     private List<(TItem Item, TaskCompletionSource<TResult> Done)> _pending = [];
     private bool _flushing;
+    private int _gathering;
 
     public int PendingCount
     {
@@ -49,8 +50,8 @@ public sealed class GroupCommit<TItem, TResult>(
         lock (_gate)
         {
             _pending.Add((item, done));
-            startFlushing = !_flushing;
-            _flushing = true;
+            startFlushing = !_flushing && _gathering == 0;
+            _flushing |= startFlushing;
         }
 
         if (startFlushing)
@@ -59,6 +60,50 @@ public sealed class GroupCommit<TItem, TResult>(
         }
 
         return done.Task;
+    }
+
+    /// <summary>
+    /// Holds back the flush an idle writer would start until the returned scope ends, so writes a caller makes in one
+    /// go (a batch of requests) share one flush instead of the first going alone and the rest waiting for it. A flush
+    /// already running is not held: writes join its successor as usual.
+    /// </summary>
+    public IDisposable Gather()
+    {
+        lock (_gate)
+        {
+            _gathering++;
+        }
+
+        return new GatherScope(this);
+    }
+
+    private void EndGather()
+    {
+        bool startFlushing;
+        lock (_gate)
+        {
+            _gathering--;
+            startFlushing = _gathering == 0 && !_flushing && _pending.Count > 0;
+            _flushing |= startFlushing;
+        }
+
+        if (startFlushing)
+        {
+            _ = FlushLoopAsync();
+        }
+    }
+
+    private sealed class GatherScope(GroupCommit<TItem, TResult> owner) : IDisposable
+    {
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
+            {
+                owner.EndGather();
+            }
+        }
     }
 
     private async Task FlushLoopAsync()

@@ -41,8 +41,15 @@ public sealed partial class LiveSessionGrain
     public async Task<ImmutableArray<InteractionOutcome>> ReactBatchAsync(string mentorId, ImmutableArray<Interaction> interactions, CancellationToken cancellationToken = default)
     {
         RequireLive(mentorId);
-        // Every item joins the room's group commit at once, so the batch costs PostgreSQL one round trip.
-        var outcomes = await Task.WhenAll(interactions.Select(ReactForOutcomeAsync));
+        // Every item joins the room's group commit before it flushes, so the batch costs PostgreSQL one round trip
+        // (ungathered, the first item would start a flush of its own and the rest wait for it).
+        Task<InteractionOutcome>[] pending;
+        using (Room.GatherWrites())
+        {
+            pending = [.. interactions.Select(ReactForOutcomeAsync)];
+        }
+
+        var outcomes = await Task.WhenAll(pending);
         _liveMetrics?.PublishReactionCounts(await Room.CountsAsync());
         return [.. outcomes];
     }

@@ -40,6 +40,9 @@ public sealed class SessionRoom(IInteractionStore store, string liveId, TimeProv
     // Loaded once per activation and shared by every interleaved caller.
     private Task<ReactionBoard> BoardAsync() => _board ??= ReactionBoard.LoadAsync(store, liveId);
 
+    /// <summary>Reactions and comments recorded until the scope ends go to PostgreSQL in one flush (see <see cref="GroupCommit{TItem, TResult}.Gather"/>).</summary>
+    public IDisposable GatherWrites() => Writer.Gather();
+
     public async Task<ReactionSnapshot> ReactAsync(Interaction interaction)
     {
         var board = await RecordAsync(interaction);

@@ -68,4 +68,59 @@ public sealed class GroupCommitTests
         Assert.Equal(2, later);
         Assert.Equal(0, commit.PendingCount);
     }
+
+    [Fact]
+    public async Task Writes_made_while_gathered_share_one_flush_that_starts_when_the_gathering_ends()
+    {
+        // Arrange
+        var flushSizes = new List<int>();
+        var commit = new GroupCommit<int, int>(items =>
+        {
+            flushSizes.Add(items.Count);
+            return Task.FromResult<IReadOnlyList<int>>([.. items.Select(item => item * 10)]);
+        }, maxBatchSize: 100);
+
+        // Act
+        List<Task<int>> writes;
+        using (commit.Gather())
+        {
+            writes = [.. Enumerable.Range(1, 10).Select(commit.WriteAsync)];
+            Assert.Empty(flushSizes);
+        }
+
+        var results = await Task.WhenAll(writes);
+
+        // Assert: ungathered, the first write would have gone alone ([1, 9]).
+        Assert.Equal([10], flushSizes);
+        Assert.Equal(Enumerable.Range(1, 10).Select(item => item * 10), results);
+        Assert.True(commit.IsIdle);
+    }
+
+    [Fact]
+    public async Task Gathering_does_not_hold_back_a_flush_already_running_or_its_successor()
+    {
+        // Arrange: a flush in flight when the gathering starts.
+        var release = new TaskCompletionSource();
+        var flushSizes = new List<int>();
+        var commit = new GroupCommit<int, int>(async items =>
+        {
+            flushSizes.Add(items.Count);
+            if (flushSizes.Count == 1)
+            {
+                await release.Task;
+            }
+
+            return [.. items];
+        }, maxBatchSize: 100);
+        var first = commit.WriteAsync(1);
+
+        // Act: the gathering never ends, as when its owner fails before disposing it.
+        _ = commit.Gather();
+        var gathered = Enumerable.Range(2, 3).Select(commit.WriteAsync).ToList();
+        release.SetResult();
+        await Task.WhenAll(gathered.Prepend(first));
+
+        // Assert
+        Assert.Equal([1, 3], flushSizes);
+    }
 }

@@ -38,6 +38,37 @@ public interface IInteractionStore
 
 public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) : IInteractionStore
 {
+    // A write first claims its request key in session_request_keys (sql/0054_session_request_keys.sql) and is stored
+    // only if the claim succeeded: uniqueness across reactions and comments is a unique-index conflict check, with no
+    // plan that could read the session's history. A key claimed twice within one batch is stored once; the primary key
+    // of each table drops the second.
+    internal const string AppendReactionsSql = """
+        WITH claimed AS (
+            INSERT INTO session_request_keys (live_id, user_id, request_key, fingerprint)
+            SELECT $1, u, k, 'r:' || r FROM unnest($2::text[], $3::text[], $4::text[]) AS x(u, k, r)
+            ON CONFLICT DO NOTHING
+            RETURNING user_id, request_key)
+        INSERT INTO session_reactions (live_id, user_id, request_key, kind, reacted_at)
+        SELECT $1, u, k, r, t FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, k, r, t)
+        WHERE (u, k) IN (SELECT user_id, request_key FROM claimed)
+        ON CONFLICT DO NOTHING
+        RETURNING user_id, request_key, NULL::bigint
+        """;
+
+    internal const string AppendCommentsSql = """
+        WITH claimed AS (
+            INSERT INTO session_request_keys (live_id, user_id, request_key, fingerprint)
+            SELECT $1, u, k, 'c:' || md5(b) FROM unnest($2::text[], $3::text[], $4::text[]) AS x(u, k, b)
+            ON CONFLICT DO NOTHING
+            RETURNING user_id, request_key)
+        INSERT INTO session_comments (live_id, user_id, request_key, body, posted_at)
+        SELECT $1, u, k, b, t FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS x(u, k, b, t, n)
+        WHERE (u, k) IN (SELECT user_id, request_key FROM claimed)
+        ORDER BY n
+        ON CONFLICT DO NOTHING
+        RETURNING user_id, request_key, comment_id
+        """;
+
     // Bounded (DatabaseCircuit.BoundAsync): every reaction and comment of a session waits on this flush.
     public Task<IReadOnlyList<AppendResult>> AppendAsync(string liveId, IReadOnlyList<PendingInteraction> interactions, CancellationToken cancellationToken = default) =>
         dataSources.Circuit.BoundAsync(AppendUnboundedAsync(liveId, interactions, cancellationToken));
@@ -50,27 +81,14 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
         await using var batch = dataSources.Primary.CreateBatch();
         if (reactions.Count > 0)
         {
-            var command = new NpgsqlBatchCommand("""
-                INSERT INTO session_reactions (live_id, user_id, request_key, kind, reacted_at)
-                SELECT $1, u, k, r, t FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, k, r, t)
-                WHERE NOT EXISTS (SELECT 1 FROM session_comments c WHERE c.live_id = $1 AND c.user_id = u AND c.request_key = k)
-                ON CONFLICT DO NOTHING
-                RETURNING user_id, request_key, NULL::bigint
-                """);
+            var command = new NpgsqlBatchCommand(AppendReactionsSql);
             AddColumns(command, liveId, reactions, interaction => interaction.Kind!);
             batch.BatchCommands.Add(command);
         }
 
         if (comments.Count > 0)
         {
-            var command = new NpgsqlBatchCommand("""
-                INSERT INTO session_comments (live_id, user_id, request_key, body, posted_at)
-                SELECT $1, u, k, b, t FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS x(u, k, b, t, n)
-                WHERE NOT EXISTS (SELECT 1 FROM session_reactions r WHERE r.live_id = $1 AND r.user_id = u AND r.request_key = k)
-                ORDER BY n
-                ON CONFLICT DO NOTHING
-                RETURNING user_id, request_key, comment_id
-                """);
+            var command = new NpgsqlBatchCommand(AppendCommentsSql);
             AddColumns(command, liveId, comments, interaction => interaction.Comment!);
             batch.BatchCommands.Add(command);
         }
@@ -117,41 +135,42 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
         {
             // Rare (client retries), so the hot path pays nothing: a repeated key is a replay only when what is stored
             // under it is the same reaction or the same comment text; anything else is the key reused for another body.
-            var first = await StoredUnderKeysAsync(liveId, [.. repeated.Select(i => interactions[i])], cancellationToken);
-            foreach (var i in repeated)
+            var same = await SameAsStoredAsync(liveId, [.. repeated.Select(i => interactions[i])], cancellationToken);
+            for (var j = 0; j < repeated.Count; j++)
             {
-                var interaction = interactions[i];
-                var same = first.TryGetValue((interaction.UserId, interaction.RequestKey), out var original)
-                    && original.IsComment == (interaction.Comment is not null)
-                    && original.Value == (interaction.Comment ?? interaction.Kind);
-                results[i] = new AppendResult(false, null, KeyReused: !same);
+                results[repeated[j]] = new AppendResult(false, null, KeyReused: !same[j]);
             }
         }
 
         return results;
     }
 
-    private async Task<Dictionary<(string UserId, string RequestKey), (bool IsComment, string Value)>> StoredUnderKeysAsync(
-        string liveId, IReadOnlyList<PendingInteraction> interactions, CancellationToken cancellationToken)
+    /// <summary>For each item whose key was already taken: whether it is the request stored under that key again.</summary>
+    private async Task<bool[]> SameAsStoredAsync(string liveId, IReadOnlyList<PendingInteraction> interactions, CancellationToken cancellationToken)
     {
+        // Every condition of the lookup comes from the item, so the only plans are a key lookup per item or a scan of
+        // the whole table, never a read of one session's rows filtered by key.
         await using var command = dataSources.Primary.CreateCommand("""
-            SELECT false, r.user_id, r.request_key, r.kind FROM session_reactions r
-            JOIN unnest($2::text[], $3::text[]) AS x(u, k) ON r.user_id = x.u AND r.request_key = x.k WHERE r.live_id = $1
-            UNION ALL
-            SELECT true, c.user_id, c.request_key, c.body FROM session_comments c
-            JOIN unnest($2::text[], $3::text[]) AS x(u, k) ON c.user_id = x.u AND c.request_key = x.k WHERE c.live_id = $1
+            SELECT x.n, s.fingerprint = CASE WHEN x.c THEN 'c:' || md5(x.v) ELSE 'r:' || x.v END
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[]) WITH ORDINALITY AS x(l, u, k, c, v, n)
+            CROSS JOIN LATERAL (
+                SELECT fingerprint FROM session_request_keys s
+                WHERE s.live_id = x.l AND s.user_id = x.u AND s.request_key = x.k
+                LIMIT 1) s
             """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = liveId });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. interactions.Select(_ => liveId)] });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. interactions.Select(row => row.UserId)] });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. interactions.Select(row => row.RequestKey)] });
-        var stored = new Dictionary<(string, string), (bool, string)>();
+        command.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = [.. interactions.Select(row => row.Comment is not null)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. interactions.Select(row => row.Comment ?? row.Kind!)] });
+        var same = new bool[interactions.Count];
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            stored.TryAdd((reader.GetString(1), reader.GetString(2)), (reader.GetBoolean(0), reader.GetString(3)));
+            same[reader.GetInt64(0) - 1] = reader.GetBoolean(1);
         }
 
-        return stored;
+        return same;
     }
 
     public async Task<IReadOnlyDictionary<string, long>> CountReactionsAsync(string liveId, CancellationToken cancellationToken = default)

@@ -89,4 +89,96 @@ public sealed class InteractionStoreTests : IAsyncLifetime
 
         Assert.Equal([(start, "like", 2L), (start.AddSeconds(1), "clap", 1L)], timeline.Select(point => (point.Second, point.Kind, point.Count)));
     }
+
+    [Fact]
+    public async Task A_key_taken_by_a_reaction_or_comment_is_refused_to_the_other_within_and_across_batches()
+    {
+        // Arrange
+        await Store.AppendAsync("live-keys", [Reaction("ana", "taken-by-reaction", "clap"), Comment("ana", "taken-by-comment", "first words")]);
+
+        // Act
+        var results = await Store.AppendAsync("live-keys", [
+            Comment("ana", "taken-by-reaction", "sneaked in"), Reaction("ana", "taken-by-comment", "heart"),
+            Reaction("bo", "shared", "like"), Comment("bo", "shared", "and a comment"),
+            Reaction("ana", "taken-by-reaction", "clap"), Comment("ana", "taken-by-comment", "first words"),
+        ]);
+
+        // Assert: the other body under a taken key is refused; the same request again is a plain retry.
+        Assert.Equal([false, false, true, false, false, false], results.Select(result => result.Inserted));
+        Assert.Equal([true, true, false, true, false, false], results.Select(result => result.KeyReused));
+        Assert.Equal(1, (await Store.CountReactionsAsync("live-keys"))["clap"]);
+        Assert.Equal(1, (await Store.CountReactionsAsync("live-keys"))["like"]);
+        Assert.Equal("first words", Assert.Single(await Store.LatestCommentsAsync("live-keys", 10)).Text);
+    }
+
+    [Theory]
+    [InlineData("comments")]
+    [InlineData("reactions")]
+    public async Task A_write_reads_none_of_a_busy_sessions_rows_even_one_the_statistics_never_saw(string writing)
+    {
+        // Arrange: statistics gathered while other sessions filled the tables, then a live session busier than all of
+        // them, as in production where the session being written is always newer than the last ANALYZE.
+        await using var connection = await _sources!.Primary.OpenConnectionAsync();
+        await ExecuteAsync(connection, """
+            INSERT INTO session_reactions SELECT 'old-' || (i % 100), 'u' || (i % 50), 'r' || i, 'clap', now() FROM generate_series(1, 20000) i;
+            INSERT INTO session_comments (live_id, user_id, request_key, body, posted_at) SELECT 'old-' || (i % 100), 'u' || (i % 50), 'c' || i, 'hi', now() FROM generate_series(1, 5000) i;
+            INSERT INTO session_request_keys SELECT live_id, user_id, request_key, 'r:clap' FROM session_reactions;
+            ANALYZE session_reactions;
+            ANALYZE session_comments;
+            ANALYZE session_request_keys;
+            INSERT INTO session_reactions SELECT 'hot', 'u' || (i % 50), 'r' || i, 'clap', now() FROM generate_series(1, 30000) i;
+            INSERT INTO session_comments (live_id, user_id, request_key, body, posted_at) SELECT 'hot', 'u' || (i % 50), 'c' || i, 'hi', now() FROM generate_series(1, 30000) i;
+            INSERT INTO session_request_keys SELECT live_id, user_id, request_key, 'r:clap' FROM session_reactions WHERE live_id = 'hot';
+            """);
+        var sql = writing == "comments" ? PostgresInteractionStore.AppendCommentsSql : PostgresInteractionStore.AppendReactionsSql;
+
+        // Act: the store's own statement for a batch of three, planned and run as the store runs it, then undone.
+        var rowsRead = await RowsReadAsync(connection, sql, ["u1", "u2", "u3"], ["new-1", "new-2", "new-3"]);
+
+        // Assert: the session's 30,000 reactions and comments stay unread.
+        Assert.Equal(0, rowsRead);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static readonly string[] SessionTables = ["session_reactions", "session_comments", "session_request_keys"];
+
+    /// <summary>Rows the executed plan took out of the session tables (returned or filtered away), from EXPLAIN ANALYZE.</summary>
+    private static async Task<long> RowsReadAsync(NpgsqlConnection connection, string sql, string[] users, string[] keys)
+    {
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "hot" });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = users });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. keys.Select(_ => "clap")] });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. keys.Select(_ => DateTimeOffset.UtcNow)] });
+        var plan = System.Text.Json.JsonDocument.Parse((string)(await command.ExecuteScalarAsync())!);
+        await transaction.RollbackAsync();
+        return RowsRead(plan.RootElement[0].GetProperty("Plan"));
+    }
+
+    private static long RowsRead(System.Text.Json.JsonElement node)
+    {
+        long read = 0;
+        // A ModifyTable node's rows are the ones it wrote, not read.
+        if (node.GetProperty("Node Type").GetString() != "ModifyTable"
+            && node.TryGetProperty("Relation Name", out var relation) && SessionTables.Contains(relation.GetString()))
+        {
+            read += (long)(node.GetProperty("Actual Rows").GetDouble() * node.GetProperty("Actual Loops").GetDouble());
+            read += node.TryGetProperty("Rows Removed by Filter", out var filtered) ? filtered.GetInt64() : 0;
+            read += node.TryGetProperty("Rows Removed by Index Recheck", out var rechecked) ? rechecked.GetInt64() : 0;
+        }
+
+        if (node.TryGetProperty("Plans", out var children))
+        {
+            read += children.EnumerateArray().Sum(RowsRead);
+        }
+
+        return read;
+    }
 }
