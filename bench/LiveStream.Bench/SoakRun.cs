@@ -150,13 +150,13 @@ public static class SoakRun
 
     private static async Task<LiveHeapSample?> SampleLiveHeapAsync(double atMinutes, IReadOnlyList<int> hostPids)
     {
-        var mib = await LiveHeapProbe.LiveHeapMiBAsync(hostPids);
-        if (mib is { } value)
+        if (await LiveHeapProbe.LiveHeapMiBAsync(hostPids) is not { } mib)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench:   soak {atMinutes,6:0.0} min  live heap after a full collection {value:0.0} MiB"));
+            return null;
         }
 
-        return mib is { } live ? new LiveHeapSample(atMinutes, live) : null;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench:   soak {atMinutes,6:0.0} min  live heap after a full collection {mib:0.0} MiB"));
+        return new LiveHeapSample(atMinutes, mib);
     }
 
     /// <summary>
