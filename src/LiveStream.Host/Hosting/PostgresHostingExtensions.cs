@@ -29,6 +29,15 @@ public sealed class DatabaseOptions
     /// </summary>
     [Range(1, 60)]
     public int StorageCommandTimeoutSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// Statements each pooled connection keeps prepared once used twice (Npgsql auto-prepare): the hot ones (a
+    /// session's reaction flush, the queue's poll) then skip PostgreSQL's parse and plan, which measured 0.1 ms of a
+    /// 0.65 ms flush and 0.3 ms of a 0.35 ms poll. 0 turns it off, for a pooler that cannot keep prepared statements
+    /// across transactions (PgBouncer in transaction mode; RDS Proxy would pin every connection).
+    /// </summary>
+    [Range(0, 256)]
+    public int MaxAutoPrepare { get; set; } = 32;
 }
 
 public static class PostgresHostingExtensions
@@ -42,13 +51,13 @@ public static class PostgresHostingExtensions
             : throw new OptionsValidationException(PrimaryConnectionName, typeof(DatabaseOptions),
                 [$"ConnectionStrings:{PrimaryConnectionName} is required (env ConnectionStrings__{PrimaryConnectionName})."]);
 
-    /// <summary>The primary connection string with this service's fail-fast timeouts (see <see cref="WithFailFastTimeouts"/>).</summary>
+    /// <summary>The primary connection string with this service's settings (see <see cref="WithServiceSettings"/>).</summary>
     public static string GetServiceConnectionString(this IConfiguration configuration, bool forGrainStorage = false)
     {
         var options = configuration.GetDatabaseOptions();
-        return WithFailFastTimeouts(
+        return WithServiceSettings(
             configuration.GetPrimaryConnectionString(),
-            options.ConnectTimeoutSeconds,
+            options,
             forGrainStorage ? options.StorageCommandTimeoutSeconds : options.CommandTimeoutSeconds);
     }
 
@@ -58,16 +67,19 @@ public static class PostgresHostingExtensions
     /// A timed-out command's connection is dropped without waiting for the server to confirm the cancel (it would
     /// not answer either). With several hosts (<c>Host=a,b</c>, RDS's writer and reader or our primary and replica)
     /// the target is the primary and a host's role is rechecked every second, so a promotion is followed within
-    /// about a second of it, the way RDS's DNS flip is followed.
+    /// about a second of it, the way RDS's DNS flip is followed. Hot statements stay prepared per connection
+    /// (<see cref="DatabaseOptions.MaxAutoPrepare"/>).
     /// </summary>
-    public static string WithFailFastTimeouts(string connectionString, int connectTimeoutSeconds, int commandTimeoutSeconds)
+    public static string WithServiceSettings(string connectionString, DatabaseOptions options, int commandTimeoutSeconds)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
-            Timeout = connectTimeoutSeconds,
+            Timeout = options.ConnectTimeoutSeconds,
             CommandTimeout = commandTimeoutSeconds,
             CancellationTimeout = -1,
             TcpKeepAlive = true,
+            MaxAutoPrepare = options.MaxAutoPrepare,
+            AutoPrepareMinUsages = 2,
         };
         if (builder.Host?.Contains(',', StringComparison.Ordinal) == true)
         {
@@ -97,7 +109,7 @@ public static class PostgresHostingExtensions
             CreateDataSource(primary, "primary"),
             string.IsNullOrWhiteSpace(read)
                 ? null
-                : CreateDataSource(WithFailFastTimeouts(read, options.ConnectTimeoutSeconds, options.CommandTimeoutSeconds), "read")));
+                : CreateDataSource(WithServiceSettings(read, options, options.CommandTimeoutSeconds), "read")));
         builder.Services.AddSingleton(services => services.GetRequiredService<LiveStreamDataSources>().Circuit);
         builder.Services.AddSingleton<IFollowStore, PostgresFollowStore>();
         builder.Services.AddSingleton<IInteractionStore, PostgresInteractionStore>();
