@@ -27,7 +27,7 @@ public sealed class SessionReactionTests(ClusterFixture fixture)
     }
 
     private Task<long> StoredReactionsAsync(ILiveSessionGrain session) =>
-        fixture.Database.ScalarAsync<long>("SELECT count(*) FROM session_reactions WHERE live_id = @live", ("live", session.GetPrimaryKeyString()));
+        fixture.Database.ScalarAsync<long>("SELECT count(*) FROM session_request_keys WHERE live_id = @live AND kind IS NOT NULL", ("live", session.GetPrimaryKeyString()));
 
     [Fact]
     public async Task Counts_are_exact_under_concurrent_posting_from_many_viewers()

@@ -40,19 +40,22 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
 {
     // A write first claims its request key in session_request_keys (sql/0054_session_request_keys.sql) and is stored
     // only if the claim succeeded: uniqueness across reactions and comments is a unique-index conflict check, with no
-    // plan that could read the session's history. A key claimed twice within one batch is stored once; the primary key
-    // of each table drops the second.
+    // plan that could read the session's history. A reaction is nothing but its claim with a kind and a time
+    // (sql/0055_reactions_in_request_keys.sql); a comment's text goes to session_comments. A key claimed twice within
+    // one batch is stored once: the second is a conflict like any other.
     internal const string AppendReactionsSql = """
-        WITH claimed AS (
-            INSERT INTO session_request_keys (live_id, user_id, request_key, fingerprint)
-            SELECT $1, u, k, 'r:' || r FROM unnest($2::text[], $3::text[], $4::text[]) AS x(u, k, r)
-            ON CONFLICT DO NOTHING
-            RETURNING user_id, request_key)
-        INSERT INTO session_reactions (live_id, user_id, request_key, kind, reacted_at)
-        SELECT $1, u, k, r, t FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, k, r, t)
-        WHERE (u, k) IN (SELECT user_id, request_key FROM claimed)
+        INSERT INTO session_request_keys (live_id, user_id, request_key, fingerprint, kind, reacted_at)
+        SELECT $1, u, k, 'r:' || r, r, t FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, k, r, t)
         ON CONFLICT DO NOTHING
         RETURNING user_id, request_key, NULL::bigint
+        """;
+
+    // Reactions written before 0055 (or by a silo still on the previous code during a rolling deploy) are rows of
+    // session_reactions whose key row has no kind; every reaction is counted from exactly one of the two.
+    private const string ReactionsOfSessionSql = """
+        SELECT kind, reacted_at FROM session_reactions WHERE live_id = $1
+        UNION ALL
+        SELECT kind, reacted_at FROM session_request_keys WHERE live_id = $1 AND kind IS NOT NULL
         """;
 
     internal const string AppendCommentsSql = """
@@ -175,7 +178,7 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
 
     public async Task<IReadOnlyDictionary<string, long>> CountReactionsAsync(string liveId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSources.Primary.CreateCommand("SELECT kind, count(*) FROM session_reactions WHERE live_id = $1 GROUP BY kind");
+        await using var command = dataSources.Primary.CreateCommand($"SELECT kind, count(*) FROM ({ReactionsOfSessionSql}) r GROUP BY kind");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = liveId });
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -215,10 +218,8 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
 
     public async Task<IReadOnlyList<TimelinePoint>> TimelineAsync(string liveId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSources.Read.CreateCommand("""
-            SELECT date_trunc('second', reacted_at) AS second, kind, count(*) FROM session_reactions
-            WHERE live_id = $1 GROUP BY 1, 2 ORDER BY 1, 2
-            """);
+        await using var command = dataSources.Read.CreateCommand(
+            $"SELECT date_trunc('second', reacted_at) AS second, kind, count(*) FROM ({ReactionsOfSessionSql}) r GROUP BY 1, 2 ORDER BY 1, 2");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = liveId });
         var points = new List<TimelinePoint>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

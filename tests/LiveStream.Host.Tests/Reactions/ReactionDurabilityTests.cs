@@ -170,7 +170,7 @@ public sealed class ReactionDurabilityTests(ITestOutputHelper output)
         var stored = new Stored([], [], new Dictionary<string, long>(StringComparer.Ordinal));
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using (var reactions = new NpgsqlCommand("SELECT user_id, request_key, kind FROM session_reactions WHERE live_id = @live", connection))
+        await using (var reactions = new NpgsqlCommand("SELECT user_id, request_key, kind FROM session_request_keys WHERE live_id = @live AND kind IS NOT NULL", connection))
         {
             reactions.Parameters.AddWithValue("live", liveId);
             await using var rows = await reactions.ExecuteReaderAsync();

@@ -111,6 +111,36 @@ public sealed class InteractionStoreTests : IAsyncLifetime
         Assert.Equal("first words", Assert.Single(await Store.LatestCommentsAsync("live-keys", 10)).Text);
     }
 
+    [Fact]
+    public async Task Reactions_stored_by_the_previous_schema_and_by_this_one_are_each_counted_once_and_keep_their_keys()
+    {
+        // Arrange: a reaction as code before sql/0055 stored it (a session_reactions row, a key row without a kind), as
+        // a silo still on that code does during a rolling deploy, then reactions stored by this code.
+        var start = new DateTimeOffset(2026, 11, 23, 18, 0, 0, TimeSpan.Zero);
+        await using (var connection = await _sources!.Primary.OpenConnectionAsync())
+        {
+            await ExecuteAsync(connection, """
+                INSERT INTO session_reactions VALUES ('live-mixed', 'ana', 'before', 'like', '2026-11-23T18:00:00.5Z');
+                INSERT INTO session_request_keys (live_id, user_id, request_key, fingerprint) VALUES ('live-mixed', 'ana', 'before', 'r:like');
+                """);
+        }
+
+        // Act
+        var results = await Store.AppendAsync("live-mixed", [
+            new("bo", "after", "like", null, start.AddMilliseconds(700)), new("bo", "later", "clap", null, start.AddSeconds(1)),
+            Reaction("ana", "before", "like"), Comment("ana", "before", "a comment under the old reaction's key"),
+        ]);
+
+        // Assert
+        Assert.Equal([true, true, false, false], results.Select(result => result.Inserted));
+        Assert.True(results[3].KeyReused);
+        var counts = await Store.CountReactionsAsync("live-mixed");
+        Assert.Equal(2, counts["like"]);
+        Assert.Equal(1, counts["clap"]);
+        var timeline = await Store.TimelineAsync("live-mixed");
+        Assert.Equal([(start, "like", 2L), (start.AddSeconds(1), "clap", 1L)], timeline.Select(point => (point.Second, point.Kind, point.Count)));
+    }
+
     [Theory]
     [InlineData("comments")]
     [InlineData("reactions")]
@@ -126,9 +156,9 @@ public sealed class InteractionStoreTests : IAsyncLifetime
             ANALYZE session_reactions;
             ANALYZE session_comments;
             ANALYZE session_request_keys;
-            INSERT INTO session_reactions SELECT 'hot', 'u' || (i % 50), 'r' || i, 'clap', now() FROM generate_series(1, 30000) i;
+            INSERT INTO session_request_keys SELECT 'hot', 'u' || (i % 50), 'r' || i, 'r:clap', 'clap', now() FROM generate_series(1, 30000) i;
             INSERT INTO session_comments (live_id, user_id, request_key, body, posted_at) SELECT 'hot', 'u' || (i % 50), 'c' || i, 'hi', now() FROM generate_series(1, 30000) i;
-            INSERT INTO session_request_keys SELECT live_id, user_id, request_key, 'r:clap' FROM session_reactions WHERE live_id = 'hot';
+            INSERT INTO session_request_keys SELECT live_id, user_id, request_key, 'c:' || md5(body) FROM session_comments WHERE live_id = 'hot';
             """);
         var sql = writing == "comments" ? PostgresInteractionStore.AppendCommentsSql : PostgresInteractionStore.AppendReactionsSql;
 
