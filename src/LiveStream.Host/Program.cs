@@ -31,6 +31,12 @@ try
     await app.RunAsync();
     return 0;
 }
+catch (Exception exception) when (ListenerCheck.IsPortTaken(exception))
+{
+    // The check above found every port free, but another process bound one before this one did.
+    await Console.Error.WriteLineAsync(ListenerCheck.PortTakenWhileStarting(exception));
+    return 3;
+}
 catch (Exception exception) when (exception is OptionsValidationException
     || exception is AggregateException { InnerExceptions: var inner } && inner.All(error => error is OptionsValidationException))
 {

@@ -56,6 +56,29 @@ public static class ListenerCheck
         return null;
     }
 
+    /// <summary>
+    /// Whether a start failed on binding an address that <see cref="FindTakenListener"/> found free: another process
+    /// took it in between (a parallel start, anything listening on a port it was given). Such a start is refused like
+    /// a taken port, not crashed, so whoever started it can tell the two apart and try other ports.
+    /// </summary>
+    public static bool IsPortTaken(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is Microsoft.AspNetCore.Connections.AddressInUseException
+                or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The line a start refused by <see cref="IsPortTaken"/> ends with.</summary>
+    public static string PortTakenWhileStarting(Exception exception) =>
+        $"LiveStream cannot start: an address it listens on was taken by another process while it started ({exception.Message}). Choose another port; a silo that got as far as joining the cluster is declared dead by the others.";
+
     private static IEnumerable<(string Setting, IPEndPoint Endpoint)> Listeners(IHostApplicationBuilder builder)
     {
         var urls = builder.Configuration["urls"];

@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.Sockets;
+using LiveStream.Host.Hosting;
 using LiveStream.Testing;
+using Microsoft.AspNetCore.Connections;
 
 namespace LiveStream.Host.Tests.Hosting;
 
@@ -40,5 +43,27 @@ public sealed class ExclusivePortTests(ApiFixture fixture)
         Assert.False(running.HasExited);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.False(string.IsNullOrEmpty(token));
+    }
+}
+
+/// <summary>
+/// A port taken by another process after the start's check found it free fails the bind itself; that start must be
+/// refused like a taken port (exit code 3, so a launcher tries other ports), not crash with an unhandled exception.
+/// </summary>
+public sealed class PortTakenWhileStartingTests
+{
+    [Fact]
+    public void A_bind_that_lost_its_port_to_another_process_is_told_apart_from_other_start_failures()
+    {
+        // Arrange: what Kestrel and Orleans' listeners throw when the address was taken, as the host sees it.
+        var lost = new AddressInUseException(
+            "Address already in use", new SocketException((int)SocketError.AddressAlreadyInUse));
+
+        // Act + Assert
+        Assert.True(ListenerCheck.IsPortTaken(lost));
+        Assert.True(ListenerCheck.IsPortTaken(new InvalidOperationException("Hosting failed to start", lost)));
+        Assert.False(ListenerCheck.IsPortTaken(new SocketException((int)SocketError.ConnectionRefused)));
+        Assert.False(ListenerCheck.IsPortTaken(new InvalidOperationException("Some other start failure")));
+        Assert.Contains("taken by another process while it started", ListenerCheck.PortTakenWhileStarting(lost), StringComparison.Ordinal);
     }
 }
