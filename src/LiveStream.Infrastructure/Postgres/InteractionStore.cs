@@ -42,7 +42,8 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
     // only if the claim succeeded: uniqueness across reactions and comments is a unique-index conflict check, with no
     // plan that could read the session's history. A reaction is nothing but its claim with a kind and a time
     // (sql/0055_reactions_in_request_keys.sql); a comment's text goes to session_comments. A key claimed twice within
-    // one batch is stored once: the second is a conflict like any other.
+    // one batch is stored once: the second is a conflict like any other. A reaction's fingerprint repeats its kind so
+    // that silos still on the previous code, which compare fingerprints only, tell its retries from a reused key.
     internal const string AppendReactionsSql = """
         INSERT INTO session_request_keys (live_id, user_id, request_key, fingerprint, kind, reacted_at)
         SELECT $1, u, k, 'r:' || r, r, t FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, k, r, t)
@@ -57,6 +58,11 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
         UNION ALL
         SELECT kind, reacted_at FROM session_request_keys WHERE live_id = $1 AND kind IS NOT NULL
         """;
+
+    private const string CountReactionsSql = $"SELECT kind, count(*) FROM ({ReactionsOfSessionSql}) r GROUP BY kind";
+
+    private const string TimelineSql =
+        $"SELECT date_trunc('second', reacted_at) AS second, kind, count(*) FROM ({ReactionsOfSessionSql}) r GROUP BY 1, 2 ORDER BY 1, 2";
 
     internal const string AppendCommentsSql = """
         WITH claimed AS (
@@ -178,7 +184,7 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
 
     public async Task<IReadOnlyDictionary<string, long>> CountReactionsAsync(string liveId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSources.Primary.CreateCommand($"SELECT kind, count(*) FROM ({ReactionsOfSessionSql}) r GROUP BY kind");
+        await using var command = dataSources.Primary.CreateCommand(CountReactionsSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = liveId });
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -218,8 +224,7 @@ public sealed class PostgresInteractionStore(LiveStreamDataSources dataSources) 
 
     public async Task<IReadOnlyList<TimelinePoint>> TimelineAsync(string liveId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSources.Read.CreateCommand(
-            $"SELECT date_trunc('second', reacted_at) AS second, kind, count(*) FROM ({ReactionsOfSessionSql}) r GROUP BY 1, 2 ORDER BY 1, 2");
+        await using var command = dataSources.Read.CreateCommand(TimelineSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = liveId });
         var points = new List<TimelinePoint>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
